@@ -1,0 +1,43 @@
+# 合格证登记系统 — the commands a newcomer guesses.
+GO      ?= go
+BIN     ?= bin/certreg
+DATA    ?= ./data
+PKGS    := ./...
+
+.PHONY: run build test test-short bench lint fuzz clean
+
+## run: build and start at http://localhost:8080 with the demo province (first start)
+run: build
+	./$(BIN) -demo -data $(DATA) -addr :8080
+
+## build: one static binary with everything embedded
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
+
+## test: every test, with the race detector, including the browser tests
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## test-short: the fast tests only (no browser, no crash loops)
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+## bench: the speed targets
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	@for t in $$($(GO) test -list 'Fuzz.*' ./idcard ./sheets 2>/dev/null | grep ^Fuzz); do \
+		pkg=$$(grep -l "func $$t" idcard/*_test.go sheets/*_test.go | head -1 | xargs dirname); \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./$$pkg || exit 1; done
+
+## lint: formatting, vet and a tidy module
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet $(PKGS)
+	$(GO) mod tidy -diff
+
+clean:
+	rm -rf bin

@@ -1,0 +1,105 @@
+// 合格证登记系统: CSRF header for htmx, toasts, confirmation dialogs and a
+// loading bar. No inline scripts (CSP script-src 'self').
+(function () {
+  "use strict";
+  function csrf() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+  document.addEventListener("htmx:configRequest", function (e) {
+    e.detail.headers["X-CSRF-Token"] = csrf();
+  });
+
+  function toast(message, kind) {
+    var box = document.getElementById("toasts");
+    if (!box) { box = document.createElement("div"); box.id = "toasts"; document.body.appendChild(box); }
+    var t = document.createElement("div");
+    t.className = "toast" + (kind === "error" ? " error" : "");
+    t.setAttribute("role", kind === "error" ? "alert" : "status");
+    t.textContent = message;
+    box.appendChild(t);
+    setTimeout(function () { t.remove(); }, kind === "error" ? 6000 : 3500);
+  }
+  window.appToast = toast;
+  document.body.addEventListener("toast", function (e) {
+    var d = e.detail || {};
+    toast(d.message || d.value || "", d.kind);
+  });
+  document.addEventListener("htmx:responseError", function (e) {
+    var xhr = e.detail.xhr;
+    if (!xhr.getResponseHeader("HX-Trigger")) {
+      toast(xhr.status === 403 ? "您没有执行此操作的权限。" : xhr.status === 404 ? "记录不存在或已被删除。" : "操作未完成，请稍后重试。", "error");
+    }
+  });
+  document.addEventListener("htmx:sendError", function () { toast("无法连接服务器，请检查网络后重试。", "error"); });
+
+  // A flash message rendered by the server into the page.
+  document.addEventListener("DOMContentLoaded", function () {
+    var f = document.getElementById("flash");
+    if (f && f.dataset.message) { toast(f.dataset.message, f.dataset.kind); }
+  });
+
+  // Confirmation before destructive actions: data-confirm on a form or button.
+  var dlg = null;
+  function confirmDialog(text, okLabel, danger, cb) {
+    if (!dlg) {
+      dlg = document.createElement("dialog");
+      dlg.className = "confirm";
+      dlg.innerHTML = '<form method="dialog"><div class="dlg-body"><h3>请确认</h3><p></p></div>' +
+        '<div class="dlg-actions"><button class="btn" value="cancel">取消</button><button class="btn primary" value="ok">确定</button></div></form>';
+      document.body.appendChild(dlg);
+    }
+    dlg.querySelector("p").textContent = text;
+    var ok = dlg.querySelector('button[value="ok"]');
+    ok.textContent = okLabel || "确定";
+    ok.className = "btn " + (danger ? "danger" : "primary");
+    dlg.onclose = function () { if (dlg.returnValue === "ok") cb(); };
+    dlg.returnValue = "";
+    dlg.showModal();
+    ok.focus();
+  }
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var btn = e.submitter;
+    var text = (btn && btn.dataset.confirm) || form.dataset.confirm;
+    if (text && !form.dataset.confirmed) {
+      e.preventDefault();
+      confirmDialog(text, (btn && btn.dataset.confirmOk) || form.dataset.confirmOk, (btn && btn.classList.contains("danger")) || form.dataset.danger, function () {
+        form.dataset.confirmed = "1";
+        if (btn && btn.name) {
+          var h = document.createElement("input");
+          h.type = "hidden"; h.name = btn.name; h.value = btn.value; form.appendChild(h);
+        }
+        form.requestSubmit ? form.requestSubmit() : form.submit();
+        delete form.dataset.confirmed;
+      });
+      return;
+    }
+    // Double-click guard: a plain form submits once.
+    if (!form.hasAttribute("hx-post") && !form.hasAttribute("hx-get")) {
+      if (form.dataset.sending) { e.preventDefault(); return; }
+      form.dataset.sending = "1";
+      document.body.classList.add("loading");
+      if (btn) { btn.classList.add("disabled"); }
+      setTimeout(function () { delete form.dataset.sending; if (btn) btn.classList.remove("disabled"); }, 8000);
+    }
+  }, true);
+  // htmx requests ask through the same dialog (hx-confirm).
+  document.addEventListener("htmx:confirm", function (e) {
+    if (!e.detail.question) return;
+    e.preventDefault();
+    var el = e.detail.elt;
+    confirmDialog(e.detail.question, el.dataset.confirmOk, el.classList.contains("danger"), function () { e.detail.issueRequest(true); });
+  });
+  document.addEventListener("htmx:beforeRequest", function () { document.body.classList.add("loading"); });
+  document.addEventListener("htmx:afterRequest", function () { document.body.classList.remove("loading"); });
+  window.addEventListener("pageshow", function () { document.body.classList.remove("loading"); });
+
+  // Select-all checkboxes: data-check-all="name".
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.dataset && t.dataset.checkAll) {
+      document.querySelectorAll('input[type=checkbox][name="' + t.dataset.checkAll + '"]').forEach(function (c) { c.checked = t.checked; });
+    }
+  });
+})();

@@ -1,0 +1,93 @@
+// Package handlers owns the HTTP side: the route table with its access rules,
+// the middleware (security headers, sessions, CSRF, authorisation), and one
+// file per resource action that parses, calls the store and renders.
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/template/html/v2"
+
+	"certreg/auth"
+	"certreg/store"
+	"certreg/views"
+)
+
+// Config is what the server needs from main.
+type Config struct {
+	Store *store.Store
+	// Demo shows 演示模式 and the current demo code on the login page.
+	Demo bool
+	// TLS marks cookies Secure and sends HSTS.
+	TLS bool
+	// Now is the clock (tests inject one); nil means time.Now.
+	Now func() time.Time
+	// Logger receives one line per request; nil means slog.Default().
+	Logger *slog.Logger
+	// LoginLimit is the number of login attempts allowed per client address
+	// per minute (0: 60).
+	LoginLimit int
+}
+
+// Server holds the dependencies of every handler.
+type Server struct {
+	st      *store.Store
+	demo    bool
+	tls     bool
+	now     func() time.Time
+	log     *slog.Logger
+	limiter *auth.Limiter
+	routes  []route
+	paths   map[string]bool // GET paths that exist, for the menu
+	failMem *unknownFailures
+}
+
+// New builds the fiber application with every route of the product.
+func New(cfg Config) (*fiber.App, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.LoginLimit == 0 {
+		cfg.LoginLimit = 60
+	}
+	engine := html.NewFileSystem(http.FS(views.FS), ".html")
+	engine.AddFuncMap(funcs)
+	if err := engine.Load(); err != nil {
+		return nil, err
+	}
+	if err := checkTemplates(engine); err != nil {
+		return nil, err
+	}
+	s := &Server{st: cfg.Store, demo: cfg.Demo, tls: cfg.TLS, now: cfg.Now, log: cfg.Logger,
+		limiter: auth.NewLimiter(cfg.LoginLimit, time.Minute, cfg.Now), failMem: newUnknownFailures()}
+	app := fiber.New(fiber.Config{
+		Views:                 engine,
+		Immutable:             true,
+		DisableStartupMessage: true,
+		BodyLimit:             60 << 20,
+		ReadTimeout:           2 * time.Minute,
+		WriteTimeout:          2 * time.Minute,
+		IdleTimeout:           2 * time.Minute,
+		ErrorHandler:          s.errorHandler,
+		ProxyHeader:           "", // set by a deployment behind a trusted proxy only
+	})
+	app.Use(s.recoverer, s.securityHeaders, s.requestLog)
+	app.Get("/assets/*", s.assets)
+	app.Use(s.loadSession, s.csrf)
+	s.routes = s.routeTable()
+	s.paths = map[string]bool{}
+	for _, r := range s.routes {
+		app.Add(r.method, r.path, s.guard(r), r.handler)
+		if r.method == fiber.MethodGet {
+			s.paths[r.path] = true
+		}
+	}
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	return app, nil
+}

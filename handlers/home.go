@@ -1,0 +1,84 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"certreg/store"
+)
+
+type quickLink struct {
+	Label, Path, Hint string
+}
+
+type homeData struct {
+	Org        store.Org
+	ValidCerts uint64
+	Links      []quickLink
+}
+
+func (s *Server) home(c *fiber.Ctx) error {
+	w := whoOf(c)
+	total, err := s.st.ValidCertificates(w.org.ID)
+	if err != nil {
+		return err
+	}
+	d := homeData{Org: w.org, ValidCerts: total}
+	var candidates []quickLink
+	switch w.org.Type {
+	case store.Unit, store.Direct:
+		candidates = []quickLink{
+			{"新建批次", "/batches/new", "下载模板、导入合格人员名单"},
+			{"证书打印", "/certificates", "打印本单位的证书"},
+			{"申请证书业务", "/business", "变更、补办、注销"},
+			{"已申请业务", "/business/applied", "查看业务审核进度"},
+		}
+	default:
+		candidates = []quickLink{
+			{"批次审核", "/reviews/batches", "待审核的批次"},
+			{"业务审核", "/reviews/business", "待审核的证书业务"},
+			{"证书查询", "/certificates", "查找与核对证书"},
+			{"机构管理", "/admin/orgs", "下级机构与用户"},
+		}
+	}
+	candidates = append(candidates, quickLink{"操作日志", "/logs", "本机构用户的操作记录"}, quickLink{"设置", "/settings", "个人资料、密码与身份验证器"})
+	for _, l := range candidates {
+		if s.paths[l.Path] && s.mayOpen(w, l.Path) {
+			d.Links = append(d.Links, l)
+		}
+	}
+	return s.render(c, fiber.StatusOK, tplHome, "首页", d, nil)
+}
+
+// mayOpen reports whether the caller may GET path, by the route table.
+func (s *Server) mayOpen(w *who, path string) bool {
+	for _, r := range s.routes {
+		if r.method != fiber.MethodGet || r.path != path {
+			continue
+		}
+		a := r.access
+		if a.public {
+			return true
+		}
+		if len(a.types) > 0 && !containsType(a.types, w.org.Type) {
+			return false
+		}
+		if len(a.caps) == 0 {
+			return true
+		}
+		for _, cp := range a.caps {
+			if w.can(cp) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	if err := s.st.Ping(); err != nil {
+		s.log.Error("health check", "err", err.Error())
+		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable")
+	}
+	return c.SendString("ok")
+}

@@ -1,0 +1,273 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"mime"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/template/html/v2"
+
+	"certreg/assets"
+	"certreg/data"
+	"certreg/idcard"
+	"certreg/store"
+)
+
+// Template names: every page and fragment the handlers render. The server
+// refuses to start if one is missing.
+const (
+	layoutMain  = "layouts/main"
+	layoutPlain = "layouts/plain"
+
+	tplLogin         = "auth/login"
+	tplDemoCode      = "auth/_demo_code"
+	tplCode          = "auth/code"
+	tplSetup         = "auth/setup"
+	tplRecoveryCodes = "auth/recovery_codes"
+	tplHome          = "home"
+	tplLogs          = "logs/list"
+	tplLogRows       = "logs/_rows"
+	tplSettings      = "settings/index"
+	tplRebind        = "settings/totp"
+	tplError         = "errors/error"
+)
+
+var allTemplates = []string{layoutMain, layoutPlain, tplLogin, tplDemoCode, tplCode, tplSetup, tplRecoveryCodes,
+	tplHome, tplLogs, tplLogRows, tplSettings, tplRebind, tplError}
+
+func checkTemplates(e *html.Engine) error {
+	for _, name := range allTemplates {
+		if e.Templates.Lookup(name) == nil {
+			return fmt.Errorf("template %q is missing", name)
+		}
+	}
+	return nil
+}
+
+// China Standard Time, from the embedded tzdata.
+var cst = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}()
+
+var funcs = template.FuncMap{
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(cst).Format("2006-01-02 15:04:05")
+	},
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(cst).Format("2006-01-02")
+	},
+	"maskID":    idcard.Mask,
+	"maskPhone": idcard.MaskPhone,
+	"add":       func(a, b int) int { return a + b },
+	"hasPrefix": strings.HasPrefix,
+	"initial": func(s string) string {
+		for _, r := range s {
+			return string(r)
+		}
+		return "?"
+	},
+	"regionName": func(code string) string {
+		if c, ok := data.CityByCode(code); ok {
+			return c.Name
+		}
+		if len(code) == 4 && code[2:] == "00" {
+			if p, ok := data.ProvinceByCode(code[:2]); ok {
+				return p.Name
+			}
+		}
+		return code
+	},
+	"quickIcon": func(path string) string {
+		switch {
+		case strings.HasPrefix(path, "/batches"):
+			return "batch"
+		case strings.HasPrefix(path, "/reviews"):
+			return "review"
+		case strings.HasPrefix(path, "/certificates"):
+			return "printer"
+		case strings.HasPrefix(path, "/business"):
+			return "business"
+		case strings.HasPrefix(path, "/admin"):
+			return "org"
+		case path == "/logs":
+			return "log"
+		}
+		return "settings"
+	},
+	"orDash": func(s string) string {
+		if strings.TrimSpace(s) == "" {
+			return "—"
+		}
+		return s
+	},
+}
+
+func isHTMX(c *fiber.Ctx) bool {
+	return c.Get("HX-Request") == "true" && c.Get("HX-History-Restore-Request") != "true"
+}
+
+// page is the data every full page gets.
+type page struct {
+	Title    string
+	Active   string // menu path to highlight
+	LoggedIn bool
+	User     store.User
+	Org      store.Org
+	CSRF     string
+	Menu     []menuGroup
+	Flash    string
+	Demo     bool
+	Data     any
+	Errors   map[string]string
+	Message  string
+}
+
+// render answers a page, or for an htmx request only its fragment (the page
+// template without the layout). Vary: HX-Request keeps caches and the back
+// button honest.
+func (s *Server) render(c *fiber.Ctx, status int, tpl, title string, data any, errs map[string]string) error {
+	c.Vary("HX-Request")
+	w := whoOf(c)
+	p := page{Title: title, Active: c.Path(), LoggedIn: w.loggedIn(), User: w.user, Org: w.org, CSRF: w.csrfToken(),
+		Demo: s.demo, Data: data, Errors: errs}
+	if errs != nil {
+		p.Message = errs[""]
+	}
+	c.Status(status)
+	if isHTMX(c) {
+		return c.Render(tpl, p)
+	}
+	p.Flash = s.takeFlash(c)
+	layout := layoutPlain
+	if w.loggedIn() {
+		layout = layoutMain
+		p.Menu = s.menu(w, c.Path())
+	}
+	return c.Render(tpl, p, layout)
+}
+
+// fragment renders a template without layout (htmx swaps).
+func (s *Server) fragment(c *fiber.Ctx, status int, tpl string, data any) error {
+	c.Vary("HX-Request")
+	w := whoOf(c)
+	c.Status(status)
+	return c.Render(tpl, page{LoggedIn: w.loggedIn(), User: w.user, Org: w.org, CSRF: w.csrfToken(), Demo: s.demo, Data: data})
+}
+
+// errorHandler turns every error into a Chinese page (or a toast for htmx)
+// without internal detail.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	code := fiber.StatusInternalServerError
+	msg := "系统内部错误，请稍后重试。如问题持续，请联系系统管理员。"
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &fe):
+		code = fe.Code
+		switch code {
+		case fiber.StatusNotFound:
+			msg = "您访问的页面或记录不存在。"
+		case fiber.StatusMethodNotAllowed:
+			msg = "不支持该请求方式。"
+		case fiber.StatusRequestEntityTooLarge:
+			msg = "上传的内容过大。"
+		case fiber.StatusTooManyRequests, fiber.StatusForbidden, fiber.StatusUnprocessableEntity:
+			msg = fe.Message
+		default:
+			if code < 500 {
+				msg = "请求无效。"
+			}
+		}
+	case errors.Is(err, store.ErrNotFound):
+		code, msg = fiber.StatusNotFound, "您访问的页面或记录不存在。"
+	case errors.Is(err, store.ErrForbidden):
+		code, msg = fiber.StatusForbidden, "您没有执行此操作的权限。"
+	default:
+		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err.Error())
+	}
+	if isHTMX(c) {
+		c.Set("HX-Trigger", toastTrigger(msg, "error"))
+		c.Set("HX-Reswap", "none")
+		return c.Status(code).SendString(msg)
+	}
+	title := map[int]string{403: "无权访问", 404: "页面不存在", 500: "系统错误"}[code]
+	if title == "" {
+		title = "请求未完成"
+	}
+	if rerr := s.render(c, code, tplError, title, fiber.Map{"Code": code, "Message": msg}, nil); rerr != nil {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		return c.Status(code).SendString(msg)
+	}
+	return nil
+}
+
+// toastTrigger builds an HX-Trigger header value that app.js shows as a toast.
+func toastTrigger(msg, kind string) string {
+	b := strings.Builder{}
+	b.WriteString(`{"toast":{"message":`)
+	b.WriteString(jsonString(msg))
+	b.WriteString(`,"kind":`)
+	b.WriteString(jsonString(kind))
+	b.WriteString(`}}`)
+	return b.String()
+}
+
+func jsonString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r > 0x7e:
+			// ASCII-only output: header values must not carry raw UTF-8.
+			if r > 0xffff {
+				r1, r2 := utf16Pair(r)
+				fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
+			} else {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func utf16Pair(r rune) (rune, rune) {
+	r -= 0x10000
+	return 0xd800 + (r>>10)&0x3ff, 0xdc00 + r&0x3ff
+}
+
+// assets serves the embedded static files with long caching; the layout
+// links them with a version query.
+func (s *Server) assets(c *fiber.Ctx) error {
+	name := path.Clean(c.Params("*"))
+	b, err := assets.FS.ReadFile(name)
+	if err != nil || strings.HasPrefix(name, ".") {
+		return fiber.ErrNotFound
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	c.Set(fiber.HeaderContentType, ct)
+	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
+	return c.Send(b)
+}

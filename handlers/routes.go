@@ -1,0 +1,63 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"certreg/store"
+)
+
+// access says who may call a route.
+type access struct {
+	public bool            // no login needed
+	stage  store.Stage     // the session stage the route serves (default full)
+	caps   []store.Cap     // the user needs one of these (none: any logged-in user)
+	types  []store.OrgType // the organisation must be one of these (none: any)
+}
+
+type route struct {
+	method  string
+	path    string
+	access  access
+	handler fiber.Handler
+}
+
+var (
+	public    = access{public: true}
+	loggedIn  = access{}
+	mfaStage  = access{stage: store.StageMFA}
+	setupOnly = access{stage: store.StageSetup}
+)
+
+func can(caps ...store.Cap) access { return access{caps: caps} }
+
+func types(t ...store.OrgType) access { return access{types: t} }
+
+// routeTable is every route of the application with who may call it. A test
+// walks the router and fails on any route that is not listed here.
+func (s *Server) routeTable() []route {
+	get := func(p string, a access, h fiber.Handler) route { return route{fiber.MethodGet, p, a, h} }
+	post := func(p string, a access, h fiber.Handler) route { return route{fiber.MethodPost, p, a, h} }
+	return []route{
+		get("/healthz", public, s.healthz),
+		get("/login", public, s.loginPage),
+		post("/login", public, s.loginSubmit),
+		get("/login/demo-code", public, s.demoCode),
+		get("/login/code", mfaStage, s.codePage),
+		post("/login/code", mfaStage, s.codeSubmit),
+		get("/login/setup", setupOnly, s.setupPage),
+		post("/login/setup/password", setupOnly, s.setupPassword),
+		post("/login/setup/totp", setupOnly, s.setupTOTP),
+		post("/logout", public, s.logout),
+
+		get("/", loggedIn, s.home),
+		get("/logs", can(store.CapLogView), s.logs),
+
+		get("/settings", loggedIn, s.settings),
+		post("/settings/profile", loggedIn, s.saveProfile),
+		post("/settings/password", loggedIn, s.changePassword),
+		get("/settings/totp", loggedIn, s.rebindPage),
+		post("/settings/totp", loggedIn, s.rebindTOTP),
+		post("/settings/org", loggedIn, s.saveOrg),
+		post("/settings/system", types(store.Province), s.saveSystem),
+	}
+}

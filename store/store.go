@@ -1,0 +1,187 @@
+// Package store owns the database: a single bbolt file holding organisations,
+// users, sessions, occupations, the operation log and counters. Every rule of
+// the product that concerns data (scope, state, limits) is enforced here so
+// that no handler can forget it.
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Errors that callers test with errors.Is.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrForbidden = errors.New("forbidden")
+	ErrConflict  = errors.New("conflict")
+	ErrLocked    = errors.New("locked by another process")
+)
+
+// ValidationError carries a message in Chinese meant for the user, with the
+// form field it concerns ("" for the whole form).
+type ValidationError struct {
+	Field   string
+	Message string
+}
+
+func (e *ValidationError) Error() string { return e.Message }
+
+func invalid(field, msg string) error { return &ValidationError{Field: field, Message: msg} }
+
+// Store is the application's database.
+type Store struct {
+	db  *bolt.DB
+	dir string
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// DBFile is the name of the database file inside the data directory.
+const DBFile = "registry.db"
+
+// Open opens (creating if needed) the database in dir and runs migrations.
+// A second process on the same directory fails within a second with ErrLocked.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, DBFile), 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
+		}
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s := &Store{db: db, dir: dir, Now: time.Now}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Ping reports whether the database is readable.
+func (s *Store) Ping() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bMeta) == nil {
+			return errors.New("meta bucket missing")
+		}
+		return nil
+	})
+}
+
+// migrations run in order; each must be idempotent. Index i brings the schema
+// from version i to i+1.
+var migrations = []func(tx *bolt.Tx) error{
+	func(tx *bolt.Tx) error { // 1: all buckets
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+// SchemaVersion is the version this binary brings the database to.
+var SchemaVersion = uint64(len(migrations))
+
+func (s *Store) migrate() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bMeta)
+		if err != nil {
+			return err
+		}
+		var v uint64
+		if raw := meta.Get([]byte("schema")); raw != nil {
+			v = btoi(raw)
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("database schema %d is newer than this binary (%d)", v, SchemaVersion)
+		}
+		for ; v < SchemaVersion; v++ {
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("migration %d: %w", v+1, err)
+			}
+			if err := meta.Put([]byte("schema"), itob(v+1)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Schema returns the stored schema version.
+func (s *Store) Schema() (uint64, error) {
+	var v uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v = btoi(tx.Bucket(bMeta).Get([]byte("schema")))
+		return nil
+	})
+	return v, err
+}
+
+func itob(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func btoi(b []byte) uint64 {
+	if len(b) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+// key concatenates index key parts.
+func key(parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func tsKey(t time.Time) []byte { return itob(uint64(t.UnixMilli())) }
+
+func getJSON(b *bolt.Bucket, k []byte, v any) error {
+	raw := b.Get(k)
+	if raw == nil {
+		return ErrNotFound
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func putJSON(b *bolt.Bucket, k []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(k, raw)
+}
+
+func nextID(b *bolt.Bucket) (uint64, error) {
+	id, err := b.NextSequence()
+	if err != nil {
+		return 0, fmt.Errorf("next sequence of %s: %w", "bucket", err)
+	}
+	return id, nil
+}

@@ -1,0 +1,9 @@
+// Package views holds the HTML templates, embedded in the binary.
+package views
+
+import "embed"
+
+// FS holds every template; names are paths without ".html".
+//
+//go:embed all:layouts all:auth all:logs all:settings all:errors *.html
+var FS embed.FS
