@@ -37,6 +37,7 @@ func run(args []string) error {
 	province := fs.String("province", "34", "2-digit GB/T 2260 code of the province (first start only)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM)")
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
+	proxyHeader := fs.String("proxy-header", "", "header with the client address set by a trusted reverse proxy (e.g. X-Real-IP)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func run(args []string) error {
 	if err := firstStart(st, *province, *demo); err != nil {
 		return err
 	}
-	app, err := handlers.New(handlers.Config{Store: st, Demo: *demo, TLS: *tlsCert != "", Logger: logger})
+	app, err := handlers.New(handlers.Config{Store: st, Demo: *demo, TLS: *tlsCert != "", Logger: logger, ProxyHeader: *proxyHeader})
 	if err != nil {
 		return err
 	}

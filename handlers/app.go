@@ -27,6 +27,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives one line per request; nil means slog.Default().
 	Logger *slog.Logger
+	// ProxyHeader names the header carrying the client address when the
+	// server runs behind a trusted reverse proxy (e.g. X-Forwarded-For).
+	ProxyHeader string
 	// LoginLimit is the number of login attempts allowed per client address
 	// per minute (0: 60).
 	LoginLimit int
@@ -75,7 +78,7 @@ func New(cfg Config) (*fiber.App, error) {
 		WriteTimeout:          2 * time.Minute,
 		IdleTimeout:           2 * time.Minute,
 		ErrorHandler:          s.errorHandler,
-		ProxyHeader:           "", // set by a deployment behind a trusted proxy only
+		ProxyHeader:           cfg.ProxyHeader,
 	})
 	app.Use(s.recoverer, s.securityHeaders, s.requestLog)
 	app.Get("/assets/*", s.assets)

@@ -109,6 +109,13 @@ var funcs = template.FuncMap{
 		}
 		return "settings"
 	},
+	// pngURL lets a generated PNG data: URL (QR codes) through html/template.
+	"pngURL": func(s string) template.URL {
+		if strings.HasPrefix(s, "data:image/png;base64,") {
+			return template.URL(s)
+		}
+		return ""
+	},
 	"orDash": func(s string) string {
 		if strings.TrimSpace(s) == "" {
 			return "—"

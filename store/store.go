@@ -160,7 +160,15 @@ func key(parts ...[]byte) []byte {
 	return k
 }
 
-func tsKey(t time.Time) []byte { return itob(uint64(t.UnixMilli())) }
+// tsKey is a time as 8 sortable bytes (Unix milliseconds; times before 1970,
+// such as the zero time, sort first).
+func tsKey(t time.Time) []byte {
+	ms := t.UnixMilli()
+	if ms < 0 {
+		ms = 0
+	}
+	return itob(uint64(ms))
+}
 
 func getJSON(b *bolt.Bucket, k []byte, v any) error {
 	raw := b.Get(k)
