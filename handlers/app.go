@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"html/template"
 	"log/slog"
 	"net/http"
 	"time"
@@ -46,6 +47,7 @@ type Server struct {
 	routes  []route
 	paths   map[string]bool // GET paths that exist, for the menu
 	failMem *unknownFailures
+	views   *template.Template
 }
 
 // New builds the fiber application with every route of the product.
@@ -68,9 +70,9 @@ func New(cfg Config) (*fiber.App, error) {
 		return nil, err
 	}
 	s := &Server{st: cfg.Store, demo: cfg.Demo, tls: cfg.TLS, now: cfg.Now, log: cfg.Logger,
-		limiter: auth.NewLimiter(cfg.LoginLimit, time.Minute, cfg.Now), failMem: newUnknownFailures()}
+		limiter: auth.NewLimiter(cfg.LoginLimit, time.Minute, cfg.Now), failMem: newUnknownFailures(),
+		views: engine.Templates}
 	app := fiber.New(fiber.Config{
-		Views:                 engine,
 		Immutable:             true,
 		DisableStartupMessage: true,
 		BodyLimit:             60 << 20,

@@ -181,14 +181,22 @@ func (s *Server) afterLogin(c *fiber.Ctx) string {
 }
 
 func (s *Server) codePage(c *fiber.Ctx) error {
-	return s.render(c, fiber.StatusOK, tplCode, "身份验证", nil, nil)
+	return s.renderCode(c, fiber.StatusOK, nil)
+}
+
+func (s *Server) renderCode(c *fiber.Ctx, status int, errs map[string]string) error {
+	var f loginForm
+	if s.demo {
+		f.Code = auth.Code(store.DemoSecret, s.now())
+	}
+	return s.render(c, status, tplCode, "身份验证", f, errs)
 }
 
 func (s *Server) codeSubmit(c *fiber.Ctx) error {
 	w := whoOf(c)
 	ip := c.IP()
 	if !s.limiter.Allow(ip) {
-		return s.render(c, fiber.StatusTooManyRequests, tplCode, "身份验证", nil, map[string]string{"": msgTooFast})
+		return s.renderCode(c, fiber.StatusTooManyRequests, map[string]string{"": msgTooFast})
 	}
 	code := strings.TrimSpace(c.FormValue("code"))
 	user, err := s.st.User(w.sess.UserID)
@@ -235,7 +243,7 @@ func (s *Server) codeSubmit(c *fiber.Ctx) error {
 			s.clearCookie(c, cookieSession)
 			return s.renderLogin(c, fiber.StatusUnprocessableEntity, loginForm{Username: user.Username}, map[string]string{"": lockedMsg(u.LockedUntil)})
 		}
-		return s.render(c, fiber.StatusUnprocessableEntity, tplCode, "身份验证", nil, map[string]string{"code": msg})
+		return s.renderCode(c, fiber.StatusUnprocessableEntity, map[string]string{"code": msg})
 	}
 	stage := store.StageFull
 	if s.mustChangePassword(user) {

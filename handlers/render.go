@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/template/html/v2"
+	"github.com/valyala/bytebufferpool"
 
 	"certreg/assets"
 	"certreg/data"
@@ -142,6 +143,7 @@ type page struct {
 	Data     any
 	Errors   map[string]string
 	Message  string
+	Content  template.HTML // the page inside a layout
 }
 
 // render answers a page, or for an htmx request only its fragment (the page
@@ -155,9 +157,8 @@ func (s *Server) render(c *fiber.Ctx, status int, tpl, title string, data any, e
 	if errs != nil {
 		p.Message = errs[""]
 	}
-	c.Status(status)
 	if isHTMX(c) {
-		return c.Render(tpl, p)
+		return s.execute(c, status, tpl, p, "")
 	}
 	p.Flash = s.takeFlash(c)
 	layout := layoutPlain
@@ -165,15 +166,37 @@ func (s *Server) render(c *fiber.Ctx, status int, tpl, title string, data any, e
 		layout = layoutMain
 		p.Menu = s.menu(w, c.Path())
 	}
-	return c.Render(tpl, p, layout)
+	return s.execute(c, status, tpl, p, layout)
 }
 
 // fragment renders a template without layout (htmx swaps).
 func (s *Server) fragment(c *fiber.Ctx, status int, tpl string, data any) error {
 	c.Vary("HX-Request")
 	w := whoOf(c)
+	return s.execute(c, status, tpl, page{LoggedIn: w.loggedIn(), User: w.user, Org: w.org, CSRF: w.csrfToken(), Demo: s.demo, Data: data}, "")
+}
+
+// execute runs the page template into a buffer and then the layout around
+// it. Nothing is written until both succeed, so a template error becomes the
+// 500 page and never leaks into a half-rendered one. (The template engine's
+// own layout mechanism prints an error returned by the embedded page into the
+// layout, and takes a global lock per render.)
+func (s *Server) execute(c *fiber.Ctx, status int, tpl string, p page, layout string) error {
+	buf := bytebufferpool.Get()
+	defer bytebufferpool.Put(buf)
+	if err := s.views.ExecuteTemplate(buf, tpl, p); err != nil {
+		return fmt.Errorf("render %s: %w", tpl, err)
+	}
+	if layout != "" {
+		p.Content = template.HTML(buf.String())
+		buf.Reset()
+		if err := s.views.ExecuteTemplate(buf, layout, p); err != nil {
+			return fmt.Errorf("render %s in %s: %w", tpl, layout, err)
+		}
+	}
 	c.Status(status)
-	return c.Render(tpl, page{LoggedIn: w.loggedIn(), User: w.user, Org: w.org, CSRF: w.csrfToken(), Demo: s.demo, Data: data})
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return c.Send(buf.Bytes())
 }
 
 // errorHandler turns every error into a Chinese page (or a toast for htmx)

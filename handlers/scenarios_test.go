@@ -76,7 +76,7 @@ func TestScenarios(t *testing.T) {
 		{name: "code step without password", method: get, path: "/login/code", status: http.StatusSeeOther},
 
 		{name: "unit home", user: "demo-unit", method: get, path: "/", status: 200,
-			want: []string{"合肥建工职业技能培训学校", "单位", "有效证书总数", `href="/logs"`, "退出"},
+			want:   []string{"合肥建工职业技能培训学校", "单位", "有效证书总数", `href="/logs"`, "退出"},
 			absent: []string{"机构管理", "号段维护"}},
 		{name: "unit home as htmx fragment", user: "demo-unit", method: get, path: "/", htmx: true, status: 200,
 			want: []string{"有效证书总数"}, absent: []string{"<html", "<nav"}},

@@ -30,6 +30,7 @@ type User struct {
 	FailCount       int       `json:"fail_count,omitempty"`
 	LockedUntil     time.Time `json:"locked_until,omitempty"`
 	LastLogin       time.Time `json:"last_login,omitempty"`
+	PrevLogin       time.Time `json:"prev_login,omitempty"` // the login before the current one, shown on the home page
 	Created         time.Time `json:"created"`
 }
 
@@ -202,6 +203,7 @@ func (s *Store) LoginFailed(a Actor, id uint64, what string) (u User, locked boo
 func (s *Store) LoginSucceeded(a Actor, id uint64) (User, error) {
 	return s.updateUser(id, func(tx *bolt.Tx, u *User) error {
 		u.FailCount = 0
+		u.PrevLogin = u.LastLogin
 		u.LastLogin = s.Now()
 		return s.logTx(tx, a, ActLoginSuccess, u.Username, "")
 	})
