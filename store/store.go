@@ -83,17 +83,11 @@ func (s *Store) Ping() error {
 	})
 }
 
-// migrations run in order; each must be idempotent. Index i brings the schema
-// from version i to i+1.
+// migrations transform stored data; they run in order and each must be
+// idempotent. Index i brings the schema from version i to i+1. Buckets are
+// not migrations: every bucket declared in buckets.go is created at each open.
 var migrations = []func(tx *bolt.Tx) error{
-	func(tx *bolt.Tx) error { // 1: all buckets
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
-		}
-		return nil
-	},
+	func(tx *bolt.Tx) error { return nil }, // 1: the initial layout
 }
 
 // SchemaVersion is the version this binary brings the database to.
@@ -104,6 +98,11 @@ func (s *Store) migrate() error {
 		meta, err := tx.CreateBucketIfNotExists(bMeta)
 		if err != nil {
 			return err
+		}
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
 		}
 		var v uint64
 		if raw := meta.Get([]byte("schema")); raw != nil {
