@@ -41,10 +41,14 @@ var (
 
 	// maps: counter name => uint64 (see counters.go)
 	bCounters = []byte("counters")
+
+	// maps: holder ID number | 0x00 | occupation code | level digit => certificate
+	// number, for every VALID certificate (kept by issuance and status changes)
+	bCertHolder = []byte("cert_holder")
 )
 
 var allBuckets = [][]byte{
 	bMeta, bOrgs, bOrgCode, bOrgChildren, bUsers, bUserName, bOrgUsers,
 	bSessions, bUserSessions, bOccupations, bLog, bLogOrg, bLogUser, bLogOrgAction,
-	bCounters,
+	bCounters, bCertHolder,
 }

@@ -34,3 +34,9 @@ func (s *Store) ValidCertificates(orgID uint64) (uint64, error) {
 	})
 	return n, err
 }
+
+// holderKey is the key of bCertHolder and of the batch holder index: the same
+// person may hold one valid certificate per occupation and level.
+func holderKey(idNumber, occupation string, level int) []byte {
+	return key([]byte(idNumber), []byte{0}, []byte(occupation), []byte{byte('0' + level)})
+}
