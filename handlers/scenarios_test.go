@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+
+	"certreg/store"
 )
 
 // scenario is one HTTP request by a role with what the answer must and must
@@ -230,7 +232,7 @@ func (e *env) hasRoute(p string) bool {
 func TestOfflineOrgOrDisabledUserLosesSession(t *testing.T) {
 	e := newEnv(t)
 	c := e.login("demo-unit")
-	if err := e.w.Store.SetOrgStatusForTest(e.w.Org(t, "demo-unit").ID, "offline"); err != nil {
+	if _, err := e.w.Store.SetOrgStatus(e.w.Actor(t, "demo-dept"), e.w.Org(t, "demo-unit").ID, store.OrgOffline); err != nil {
 		t.Fatal(err)
 	}
 	if r := c.get("/"); r.status != http.StatusSeeOther {

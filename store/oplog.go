@@ -23,6 +23,22 @@ const (
 	ActOrgUpdate      Action = "org.update"
 	ActAccessDenied   Action = "access.denied"
 	ActSettingsUpdate Action = "settings.update"
+
+	ActOrgCreate      Action = "org.create"
+	ActOrgEdit        Action = "org.edit"
+	ActOrgOffline     Action = "org.offline"
+	ActOrgOnline      Action = "org.online"
+	ActOrgDelete      Action = "org.delete"
+	ActScopeUpdate    Action = "scope.update"
+	ActUserCreate     Action = "user.create"
+	ActUserUpdate     Action = "user.update"
+	ActUserReset      Action = "user.reset_password"
+	ActUserUnbind     Action = "user.unbind_totp"
+	ActUserDisable    Action = "user.disable"
+	ActUserEnable     Action = "user.enable"
+	ActOccupationAdd  Action = "occupation.create"
+	ActOccupationEdit Action = "occupation.update"
+	ActOccupationDel  Action = "occupation.delete"
 )
 
 // ActionInfo is an action and its label, for filters.
@@ -45,6 +61,21 @@ var Actions = []ActionInfo{
 	{ActOrgUpdate, "修改机构资料"},
 	{ActAccessDenied, "越权访问"},
 	{ActSettingsUpdate, "修改系统设置"},
+	{ActOrgCreate, "新建机构"},
+	{ActOrgEdit, "修改下级机构"},
+	{ActOrgOffline, "机构下线"},
+	{ActOrgOnline, "机构启用"},
+	{ActOrgDelete, "删除机构"},
+	{ActScopeUpdate, "修改职业（工种）范围"},
+	{ActUserCreate, "新建用户"},
+	{ActUserUpdate, "修改用户与权限"},
+	{ActUserReset, "重置密码"},
+	{ActUserUnbind, "解绑身份验证器"},
+	{ActUserDisable, "停用用户"},
+	{ActUserEnable, "启用用户"},
+	{ActOccupationAdd, "新增职业（工种）"},
+	{ActOccupationEdit, "修改职业（工种）"},
+	{ActOccupationDel, "删除职业（工种）"},
 }
 
 // Label is the Chinese name of the action.

@@ -1,0 +1,468 @@
+package store
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"certreg/data"
+)
+
+// Administration of organisations by their superiors (SPEC section 1): the
+// province manages 主管部门, 省直所 and every unit; a 主管部门 manages its own
+// units. Every method checks the actor's capability and subtree inside the
+// transaction.
+
+// actorTx loads the acting user and organisation, refusing a disabled user.
+func actorTx(tx *bolt.Tx, a Actor) (User, Org, error) {
+	var u User
+	if err := getJSON(tx.Bucket(bUsers), itob(a.UserID), &u); err != nil {
+		return User{}, Org{}, fmt.Errorf("actor %d: %w", a.UserID, ErrForbidden)
+	}
+	o, err := orgTx(tx, u.OrgID)
+	if err != nil || u.Disabled || u.OrgID != a.OrgID {
+		return User{}, Org{}, ErrForbidden
+	}
+	return u, o, nil
+}
+
+// manageableOrgTx returns the target organisation if the actor holds cap and
+// the target is strictly below the actor's organisation. Outside the subtree
+// the target does not exist for the actor.
+func manageableOrgTx(tx *bolt.Tx, a Actor, id uint64, c Cap) (User, Org, Org, error) {
+	u, own, err := actorTx(tx, a)
+	if err != nil {
+		return User{}, Org{}, Org{}, err
+	}
+	target, err := orgTx(tx, id)
+	if err != nil {
+		return User{}, Org{}, Org{}, err
+	}
+	if target.ID == own.ID || !own.Contains(target) {
+		return User{}, Org{}, Org{}, ErrNotFound
+	}
+	if !u.Can(own.Type, c) {
+		return User{}, Org{}, Org{}, ErrForbidden
+	}
+	return u, own, target, nil
+}
+
+// checkRegion: depts and units lie in one of the province's cities; 省直所 use
+// the province's own region code (xx00).
+func checkRegion(t OrgType, region, provinceRegion string) error {
+	if t == Direct {
+		if region != provinceRegion {
+			return invalid("region", "省直所的地区应为本省")
+		}
+		return nil
+	}
+	c, ok := data.CityByCode(region)
+	if !ok || c.ProvinceCode != provinceRegion[:2] {
+		return invalid("region", "请选择本省的地市")
+	}
+	return nil
+}
+
+// NewOrgAdmin is the administrator user created together with an organisation.
+type NewOrgAdmin struct {
+	Username, Name, Phone string
+	PasswordHash          string // of the initial password, shown once by the caller
+}
+
+// CreateOrg creates a subordinate organisation and its administrator, who
+// must change the initial password and enrol TOTP at the first login.
+func (s *Store) CreateOrg(a Actor, in OrgInput, admin NewOrgAdmin) (Org, User, error) {
+	var org Org
+	var user User
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		u, own, err := actorTx(tx, a)
+		if err != nil {
+			return err
+		}
+		if !u.Can(own.Type, CapOrgManage) {
+			return ErrForbidden
+		}
+		switch {
+		case in.Type == Dept || in.Type == Direct:
+			if own.Type != Province {
+				return ErrForbidden
+			}
+			in.ParentID = own.ID
+		case in.Type == Unit:
+			parent, err := orgTx(tx, in.ParentID)
+			if err != nil || parent.Type != Dept || !own.Contains(parent) {
+				return invalid("parent", "请选择单位所属的主管部门")
+			}
+		default:
+			return invalid("type", "请选择机构类型")
+		}
+		prov, err := provinceTx(tx)
+		if err != nil {
+			return err
+		}
+		if err := checkRegion(in.Type, in.Region, prov.Region); err != nil {
+			return err
+		}
+		if in.Phone != "" && !validPhone(strings.TrimSpace(in.Phone)) {
+			return invalid("phone", "联系电话格式不正确")
+		}
+		if err := uniqueOrgNameTx(tx, in.ParentID, strings.TrimSpace(in.Name), 0); err != nil {
+			return err
+		}
+		in.Scope = nil // set afterwards on the scope page, within the parent's scope
+		now := s.Now()
+		if org, err = createOrgTx(tx, in, now); err != nil {
+			return err
+		}
+		if user, err = createUserTx(tx, UserInput{OrgID: org.ID, Username: admin.Username, Name: admin.Name, Phone: admin.Phone,
+			IsAdmin: true, PasswordHash: admin.PasswordHash, MustChange: true}, now); err != nil {
+			if ve, ok := err.(*ValidationError); ok && ve.Field != "caps" {
+				ve.Field = "admin_" + ve.Field
+			}
+			return err
+		}
+		if err := s.logTx(tx, a, ActOrgCreate, org.Display(), fmt.Sprintf("管理员 %s", user.Username)); err != nil {
+			return err
+		}
+		return s.logTx(tx, a, ActUserCreate, user.Username, org.Display())
+	})
+	return org, user, err
+}
+
+func provinceTx(tx *bolt.Tx) (Org, error) {
+	id := tx.Bucket(bMeta).Get([]byte("province_id"))
+	if id == nil {
+		return Org{}, ErrNotFound
+	}
+	return orgTx(tx, btoi(id))
+}
+
+// uniqueOrgNameTx refuses a second organisation of the same name under one
+// parent (except the organisation itself).
+func uniqueOrgNameTx(tx *bolt.Tx, parentID uint64, name string, self uint64) error {
+	kids, err := childrenTx(tx, parentID)
+	if err != nil {
+		return err
+	}
+	for _, k := range kids {
+		if k.Name == name && k.ID != self {
+			return invalid("name", "同一上级下已有同名机构")
+		}
+	}
+	return nil
+}
+
+// OrgEdit is what a superior may change about an organisation.
+type OrgEdit struct {
+	Name, Region, Contact, Phone, Address string
+}
+
+// UpdateOrg changes a subordinate organisation's profile.
+func (s *Store) UpdateOrg(a Actor, id uint64, in OrgEdit) (Org, error) {
+	var o Org
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		_, _, target, err := manageableOrgTx(tx, a, id, CapOrgManage)
+		if err != nil {
+			return err
+		}
+		oi := OrgInput{Name: in.Name, Region: in.Region, Contact: in.Contact, Phone: in.Phone, Address: in.Address, Type: target.Type}
+		if err := oi.normalise(); err != nil {
+			return err
+		}
+		prov, err := provinceTx(tx)
+		if err != nil {
+			return err
+		}
+		if err := checkRegion(target.Type, oi.Region, prov.Region); err != nil {
+			return err
+		}
+		if oi.Phone != "" && !validPhone(oi.Phone) {
+			return invalid("phone", "联系电话格式不正确")
+		}
+		if err := uniqueOrgNameTx(tx, target.ParentID, oi.Name, target.ID); err != nil {
+			return err
+		}
+		target.Name, target.Region, target.Contact, target.Phone, target.Address = oi.Name, oi.Region, oi.Contact, oi.Phone, oi.Address
+		o = target
+		if err := putJSON(tx.Bucket(bOrgs), itob(o.ID), o); err != nil {
+			return err
+		}
+		return s.logTx(tx, a, ActOrgEdit, o.Display(), "")
+	})
+	return o, err
+}
+
+// SetOrgStatus takes an organisation offline (下线: its users' sessions end
+// and their logins are refused; data stays) or back online (启用).
+func (s *Store) SetOrgStatus(a Actor, id uint64, status OrgStatus) (Org, error) {
+	var o Org
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		_, _, target, err := manageableOrgTx(tx, a, id, CapOrgManage)
+		if err != nil {
+			return err
+		}
+		if status != OrgActive && status != OrgOffline {
+			return invalid("status", "状态无效")
+		}
+		if target.Status == status {
+			o = target
+			return nil
+		}
+		target.Status = status
+		o = target
+		if err := putJSON(tx.Bucket(bOrgs), itob(o.ID), o); err != nil {
+			return err
+		}
+		action := ActOrgOnline
+		if status == OrgOffline {
+			action = ActOrgOffline
+			ids, err := orgUserIDsTx(tx, o.ID)
+			if err != nil {
+				return err
+			}
+			for _, uid := range ids {
+				if err := deleteUserSessionsTx(tx, uid, nil); err != nil {
+					return err
+				}
+			}
+		}
+		return s.logTx(tx, a, action, o.Display(), "")
+	})
+	return o, err
+}
+
+func orgUserIDsTx(tx *bolt.Tx, orgID uint64) ([]uint64, error) {
+	var ids []uint64
+	prefix := itob(orgID)
+	c := tx.Bucket(bOrgUsers).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && len(k) == 16 && string(k[:8]) == string(prefix); k, _ = c.Next() {
+		ids = append(ids, btoi(k[8:]))
+	}
+	return ids, nil
+}
+
+// OrgUsageChecks lets other parts of the store (batches, certificates) say
+// that an organisation holds their records and must not be deleted. Each
+// returns a Chinese reason, or "".
+var orgUsageChecks []func(tx *bolt.Tx, orgID uint64) string
+
+// DeleteOrg deletes an organisation that holds nothing: no child
+// organisations, no users but its admin, no batches, no certificates.
+// Otherwise the error says why and suggests 下线.
+func (s *Store) DeleteOrg(a Actor, id uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		_, _, target, err := manageableOrgTx(tx, a, id, CapOrgManage)
+		if err != nil {
+			return err
+		}
+		kids, err := childrenTx(tx, id)
+		if err != nil {
+			return err
+		}
+		if len(kids) > 0 {
+			return invalid("", fmt.Sprintf("该机构下还有 %d 个下级机构，不能删除；如需停止使用，请将其下线。", len(kids)))
+		}
+		ids, err := orgUserIDsTx(tx, id)
+		if err != nil {
+			return err
+		}
+		var users []User
+		for _, uid := range ids {
+			var u User
+			if err := getJSON(tx.Bucket(bUsers), itob(uid), &u); err != nil {
+				return err
+			}
+			users = append(users, u)
+		}
+		admins := 0
+		for _, u := range users {
+			if u.IsAdmin {
+				admins++
+			}
+		}
+		if len(users) > 1 || len(users) != admins {
+			return invalid("", fmt.Sprintf("该机构除管理员外还有 %d 个用户，不能删除；如需停止使用，请将其下线。", len(users)-admins))
+		}
+		for _, check := range orgUsageChecks {
+			if why := check(tx, id); why != "" {
+				return invalid("", why+"，不能删除；如需停止使用，请将其下线。")
+			}
+		}
+		for _, u := range users {
+			if err := deleteUserTx(tx, u); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bOrgs).Delete(itob(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bOrgCode).Delete([]byte(target.Code)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bOrgChildren).Delete(key(itob(target.ParentID), itob(id))); err != nil {
+			return err
+		}
+		return s.logTx(tx, a, ActOrgDelete, target.Display(), "")
+	})
+}
+
+func deleteUserTx(tx *bolt.Tx, u User) error {
+	if err := deleteUserSessionsTx(tx, u.ID, nil); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bUsers).Delete(itob(u.ID)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bUserName).Delete([]byte(strings.ToLower(u.Username))); err != nil {
+		return err
+	}
+	return tx.Bucket(bOrgUsers).Delete(key(itob(u.OrgID), itob(u.ID)))
+}
+
+// OrgFilter selects organisations of a subtree.
+type OrgFilter struct {
+	Q      string // name or code contains
+	Type   OrgType
+	Region string
+	Status OrgStatus
+	Parent uint64 // only the children of this organisation
+	Offset int
+	Limit  int
+}
+
+// Orgs lists the organisations strictly below viewer that match f, by code,
+// with the total. The subtree is walked through the children index; a
+// province has a few thousand organisations at most.
+func (s *Store) Orgs(viewer Org, f OrgFilter) ([]Org, int, error) {
+	var all []Org
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		all, err = subtreeTx(tx, viewer.ID)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	q := strings.TrimSpace(f.Q)
+	var out []Org
+	for _, o := range all {
+		switch {
+		case q != "" && !strings.Contains(o.Name, q) && !strings.Contains(o.Code, q):
+		case f.Type != "" && o.Type != f.Type:
+		case f.Region != "" && o.Region != f.Region:
+		case f.Status != "" && o.Status != f.Status:
+		case f.Parent != 0 && o.ParentID != f.Parent:
+		default:
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Type != out[j].Type {
+			return typeOrder(out[i].Type) < typeOrder(out[j].Type)
+		}
+		return out[i].Code < out[j].Code
+	})
+	total := len(out)
+	if f.Limit <= 0 {
+		f.Limit = 20
+	}
+	if f.Offset > total {
+		f.Offset = total
+	}
+	end := f.Offset + f.Limit
+	if end > total {
+		end = total
+	}
+	return out[f.Offset:end], total, nil
+}
+
+func typeOrder(t OrgType) int {
+	switch t {
+	case Dept:
+		return 1
+	case Unit:
+		return 2
+	case Direct:
+		return 3
+	}
+	return 0
+}
+
+// subtreeTx lists every organisation strictly below root, depth first.
+func subtreeTx(tx *bolt.Tx, root uint64) ([]Org, error) {
+	var out []Org
+	var walk func(id uint64) error
+	walk = func(id uint64) error {
+		kids, err := childrenTx(tx, id)
+		if err != nil {
+			return err
+		}
+		for _, k := range kids {
+			out = append(out, k)
+			if err := walk(k.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return out, walk(root)
+}
+
+// OrgNode is an organisation with its children, for the tree view.
+type OrgNode struct {
+	Org      Org
+	Users    int
+	Children []OrgNode
+}
+
+// OrgTree returns viewer's organisation with its whole subtree.
+func (s *Store) OrgTree(viewer Org) (OrgNode, error) {
+	var root OrgNode
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var build func(o Org) (OrgNode, error)
+		build = func(o Org) (OrgNode, error) {
+			ids, _ := orgUserIDsTx(tx, o.ID)
+			n := OrgNode{Org: o, Users: len(ids)}
+			kids, err := childrenTx(tx, o.ID)
+			if err != nil {
+				return n, err
+			}
+			for _, k := range kids {
+				c, err := build(k)
+				if err != nil {
+					return n, err
+				}
+				n.Children = append(n.Children, c)
+			}
+			return n, nil
+		}
+		o, err := orgTx(tx, viewer.ID)
+		if err != nil {
+			return err
+		}
+		root, err = build(o)
+		return err
+	})
+	return root, err
+}
+
+// DeptsOf lists the 主管部门 an actor may place units under: all of them for
+// the province, itself for a dept.
+func (s *Store) DeptsOf(viewer Org) ([]Org, error) {
+	switch viewer.Type {
+	case Dept:
+		return []Org{viewer}, nil
+	case Province:
+		kids, err := s.Children(viewer.ID)
+		var out []Org
+		for _, k := range kids {
+			if k.Type == Dept {
+				out = append(out, k)
+			}
+		}
+		return out, err
+	}
+	return nil, nil
+}
