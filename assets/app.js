@@ -103,3 +103,17 @@
     }
   });
 })();
+
+// Group select-all (the scope grid): a box with data-check-group="g" checks
+// every enabled box whose data-groups lists g.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (!t.dataset || !t.dataset.checkGroup) return;
+    var g = t.dataset.checkGroup;
+    document.querySelectorAll("input[type=checkbox][data-groups]").forEach(function (c) {
+      if (!c.disabled && (" " + c.dataset.groups + " ").indexOf(" " + g + " ") >= 0) c.checked = t.checked;
+    });
+  });
+})();

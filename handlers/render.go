@@ -36,10 +36,28 @@ const (
 	tplSettings      = "settings/index"
 	tplRebind        = "settings/totp"
 	tplError         = "errors/error"
+	tplPager         = "partials/pager"
+
+	tplOrgs        = "admin/orgs"
+	tplOrgRows     = "admin/_org_rows"
+	tplOrgNew      = "admin/org_new"
+	tplOrg         = "admin/org"
+	tplScope       = "admin/scope"
+	tplCredential  = "admin/credential"
+	tplUsers       = "admin/users"
+	tplUserRows    = "admin/_user_rows"
+	tplUserNew     = "admin/user_new"
+	tplUser        = "admin/user"
+	tplOccupations = "admin/occupations"
+	tplOrgTree     = "admin/_tree"
+	tplCaps        = "admin/_caps"
+	tplScopeGrid   = "partials/scope_grid"
 )
 
 var allTemplates = []string{layoutMain, layoutPlain, tplLogin, tplDemoCode, tplCode, tplSetup, tplRecoveryCodes,
-	tplHome, tplLogs, tplLogRows, tplSettings, tplRebind, tplError}
+	tplHome, tplLogs, tplLogRows, tplSettings, tplRebind, tplError, tplPager,
+	tplOrgs, tplOrgRows, tplOrgNew, tplOrg, tplScope, tplCredential, tplUsers, tplUserRows, tplUserNew, tplUser, tplOccupations,
+	tplOrgTree, tplCaps, tplScopeGrid}
 
 func checkTemplates(e *html.Engine) error {
 	for _, name := range allTemplates {
@@ -116,6 +134,22 @@ var funcs = template.FuncMap{
 			return template.URL(s)
 		}
 		return ""
+	},
+	"levelShort": func(code int) string {
+		for _, l := range data.Levels() {
+			if l.Code == code {
+				return l.Short
+			}
+		}
+		return ""
+	},
+	"hasLevel": func(levels []int, code int) bool {
+		for _, l := range levels {
+			if l == code {
+				return true
+			}
+		}
+		return false
 	},
 	"orDash": func(s string) string {
 		if strings.TrimSpace(s) == "" {

@@ -59,5 +59,28 @@ func (s *Server) routeTable() []route {
 		post("/settings/totp", loggedIn, s.rebindTOTP),
 		post("/settings/org", loggedIn, s.saveOrg),
 		post("/settings/system", types(store.Province), s.saveSystem),
+		post("/settings/scope", types(store.Dept, store.Unit, store.Direct), s.removeOwnScope),
+
+		get("/admin/orgs", can(store.CapOrgManage), s.orgs),
+		get("/admin/orgs/new", can(store.CapOrgManage), s.newOrgPage),
+		post("/admin/orgs", can(store.CapOrgManage), s.createOrg),
+		get("/admin/orgs/:id", can(store.CapOrgManage), s.orgDetail),
+		post("/admin/orgs/:id", can(store.CapOrgManage), s.updateOrg),
+		post("/admin/orgs/:id/status", can(store.CapOrgManage), s.setOrgStatus),
+		post("/admin/orgs/:id/delete", can(store.CapOrgManage), s.deleteOrg),
+		get("/admin/orgs/:id/scope", can(store.CapOrgManage), s.scopePage),
+		post("/admin/orgs/:id/scope", can(store.CapOrgManage), s.saveScope),
+
+		get("/admin/users", can(store.CapUserManage), s.users),
+		get("/admin/users/new", can(store.CapUserManage), s.newUserPage),
+		post("/admin/users", can(store.CapUserManage), s.createUser),
+		get("/admin/users/:id", can(store.CapUserManage), s.userDetail),
+		post("/admin/users/:id", can(store.CapUserManage), s.updateUser),
+		post("/admin/users/:id/:action", can(store.CapUserManage), s.userAction),
+
+		get("/admin/occupations", can(store.CapCatalogManage), s.occupations),
+		post("/admin/occupations", can(store.CapCatalogManage), s.createOccupation),
+		post("/admin/occupations/:code", can(store.CapCatalogManage), s.updateOccupation),
+		post("/admin/occupations/:code/delete", can(store.CapCatalogManage), s.deleteOccupation),
 	}
 }

@@ -7,18 +7,21 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"certreg/auth"
+	"certreg/data"
 	"certreg/store"
 )
 
 type settingsData struct {
-	Tab      string
-	User     store.User
-	Org      store.Org
-	Parent   *store.Org
-	System   store.Settings
-	IsAdmin  bool
-	Province bool
-	Form     map[string]string
+	Tab       string
+	User      store.User
+	Org       store.Org
+	Parent    *store.Org
+	System    store.Settings
+	IsAdmin   bool
+	Province  bool
+	Form      map[string]string
+	ScopeRows []scopeRow
+	Levels    []data.Level
 }
 
 func (s *Server) settings(c *fiber.Ctx) error {
@@ -28,7 +31,7 @@ func (s *Server) settings(c *fiber.Ctx) error {
 func (s *Server) renderSettings(c *fiber.Ctx, status int, tab string, form map[string]string, errs map[string]string) error {
 	w := whoOf(c)
 	switch tab {
-	case "profile", "password", "totp", "org", "system":
+	case "profile", "password", "totp", "org", "system", "scope":
 	default:
 		tab = "profile"
 	}
@@ -45,6 +48,18 @@ func (s *Server) renderSettings(c *fiber.Ctx, status int, tab string, form map[s
 	}
 	if tab == "system" && !d.Province {
 		d.Tab = "profile"
+	}
+	if d.Tab == "scope" {
+		if d.Province {
+			d.Tab = "profile"
+		} else {
+			occs, err := s.st.Occupations()
+			if err != nil {
+				return err
+			}
+			d.ScopeRows = scopeRows(occs, w.org.Scope, w.org.Scope)
+			d.Levels = data.Levels()
+		}
 	}
 	return s.render(c, status, tplSettings, "设置", d, errs)
 }

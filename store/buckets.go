@@ -45,10 +45,44 @@ var (
 	// maps: holder ID number | 0x00 | occupation code | level digit => certificate
 	// number, for every VALID certificate (kept by issuance and status changes)
 	bCertHolder = []byte("cert_holder")
+
+	// Batches (batches.go). Tabs: 1 待提交, 2 审核中, 3 审核通过, 4 审核不通过.
+
+	// maps: batch id => Batch JSON
+	bBatches = []byte("batches")
+	// maps: org id | tab byte | created unix ms | batch id => batch name (the list
+	// filters by name without decoding the batch)
+	bBatchTab = []byte("batch_tab")
+	// maps: org id | batch name => batch id (unique per organisation)
+	bBatchName = []byte("batch_name")
+	// maps: reviewer org id | queued unix ms | batch id => nil, for batches
+	// waiting for that organisation's review (pending_dept: the dept;
+	// pending_province: the province)
+	bBatchQueue = []byte("batch_queue")
+	// maps: reviewer org id | reviewed unix ms | batch id => action, the last
+	// approval or rejection of a batch by that organisation
+	bBatchReviewed = []byte("batch_reviewed")
+	// maps: batch id | entry seq => ReviewEntry JSON (the batch's review log)
+	bBatchLog = []byte("batch_log")
+	// maps: batch id | candidate id => Candidate JSON
+	bCandidates = []byte("candidates")
+	// maps: batch id | holderKey => candidate id (no duplicate person,
+	// occupation and level inside a batch)
+	bCandidateKey = []byte("candidate_key")
+	// maps: batch id | candidate id => Mark JSON (a reviewer's 不通过 mark)
+	bCandidateMarks = []byte("candidate_marks")
+	// maps: holderKey => batch id, for every candidate of a batch in
+	// pending_dept or pending_province (kept by the state moves)
+	bUnderReview = []byte("under_review")
+	// maps: user id | sha256 hex => unix ms, a workbook uploaded in the create
+	// wizard and not yet saved as a batch (binds the file to its uploader)
+	bStaged = []byte("staged")
 )
 
 var allBuckets = [][]byte{
 	bMeta, bOrgs, bOrgCode, bOrgChildren, bUsers, bUserName, bOrgUsers,
 	bSessions, bUserSessions, bOccupations, bLog, bLogOrg, bLogUser, bLogOrgAction,
 	bCounters, bCertHolder,
+	bBatches, bBatchTab, bBatchName, bBatchQueue, bBatchReviewed, bBatchLog,
+	bCandidates, bCandidateKey, bCandidateMarks, bUnderReview, bStaged,
 }

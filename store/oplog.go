@@ -24,6 +24,21 @@ const (
 	ActAccessDenied   Action = "access.denied"
 	ActSettingsUpdate Action = "settings.update"
 
+	ActBatchCreate     Action = "batch.create"
+	ActBatchRename     Action = "batch.rename"
+	ActBatchDelete     Action = "batch.delete"
+	ActBatchImport     Action = "batch.import"
+	ActCandidateAdd    Action = "batch.candidate.add"
+	ActCandidateEdit   Action = "batch.candidate.edit"
+	ActCandidateRemove Action = "batch.candidate.remove"
+	ActCandidateMark   Action = "batch.candidate.mark"
+	ActBatchFilesAdd   Action = "batch.files.add"
+	ActBatchFileRemove Action = "batch.files.remove"
+	ActBatchSubmit     Action = "batch.submit"
+	ActBatchApprove    Action = "batch.approve"
+	ActBatchReject     Action = "batch.reject"
+	ActBatchReopen     Action = "batch.reopen"
+
 	ActOrgCreate      Action = "org.create"
 	ActOrgEdit        Action = "org.edit"
 	ActOrgOffline     Action = "org.offline"
@@ -61,6 +76,20 @@ var Actions = []ActionInfo{
 	{ActOrgUpdate, "修改机构资料"},
 	{ActAccessDenied, "越权访问"},
 	{ActSettingsUpdate, "修改系统设置"},
+	{ActBatchCreate, "创建批次"},
+	{ActBatchRename, "修改批次名称"},
+	{ActBatchDelete, "删除批次"},
+	{ActBatchImport, "重新导入名单"},
+	{ActCandidateAdd, "添加合格人员"},
+	{ActCandidateEdit, "修改合格人员"},
+	{ActCandidateRemove, "删除合格人员"},
+	{ActCandidateMark, "标记合格人员"},
+	{ActBatchFilesAdd, "上传批次资料"},
+	{ActBatchFileRemove, "删除批次资料"},
+	{ActBatchSubmit, "提交批次审核"},
+	{ActBatchApprove, "批次审核通过"},
+	{ActBatchReject, "批次审核不通过"},
+	{ActBatchReopen, "批次移回待提交"},
 	{ActOrgCreate, "新建机构"},
 	{ActOrgEdit, "修改下级机构"},
 	{ActOrgOffline, "机构下线"},

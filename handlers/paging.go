@@ -1,0 +1,91 @@
+package handlers
+
+import (
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// pager is the paging bar under a table: page numbers over a known total.
+type pager struct {
+	Page, Pages, Total, Size int
+	PrevURL, NextURL         string
+	Links                    []pageLink
+}
+
+type pageLink struct {
+	N       int
+	URL     string
+	Current bool
+	Gap     bool
+}
+
+// pageParam reads ?page= (1-based, bounded).
+func pageParam(c *fiber.Ctx) int {
+	p, err := strconv.Atoi(c.Query("page", "1"))
+	if err != nil || p < 1 || p > 100000 {
+		return 1
+	}
+	return p
+}
+
+// newPager builds the paging links of base?query&page=N.
+func newPager(base string, q url.Values, page, size, total int) pager {
+	pages := (total + size - 1) / size
+	if pages < 1 {
+		pages = 1
+	}
+	if page > pages {
+		page = pages
+	}
+	link := func(n int) string {
+		v := url.Values{}
+		for k, vals := range q {
+			if k != "page" && len(vals) > 0 && vals[0] != "" {
+				v[k] = vals
+			}
+		}
+		if n > 1 {
+			v.Set("page", strconv.Itoa(n))
+		}
+		if len(v) == 0 {
+			return base
+		}
+		return base + "?" + v.Encode()
+	}
+	p := pager{Page: page, Pages: pages, Total: total, Size: size}
+	if page > 1 {
+		p.PrevURL = link(page - 1)
+	}
+	if page < pages {
+		p.NextURL = link(page + 1)
+	}
+	last := 0
+	for n := 1; n <= pages; n++ {
+		if n == 1 || n == pages || (n >= page-2 && n <= page+2) {
+			if last != 0 && n != last+1 {
+				p.Links = append(p.Links, pageLink{Gap: true})
+			}
+			p.Links = append(p.Links, pageLink{N: n, URL: link(n), Current: n == page})
+			last = n
+		}
+	}
+	return p
+}
+
+// idParam reads a numeric :id route parameter; anything else is not found.
+func idParam(c *fiber.Ctx) (uint64, error) {
+	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
+	if err != nil || id == 0 {
+		return 0, fiber.ErrNotFound
+	}
+	return id, nil
+}
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func parseUint(s string) uint64 {
+	n, _ := strconv.ParseUint(s, 10, 64)
+	return n
+}
