@@ -136,7 +136,6 @@ func (b *browser) login(username, password string) {
 		chromedp.WaitVisible(chromedp.CSS("#code")),
 	)
 	code := strings.TrimSpace(b.text("#demo-code-value"))
-	b.t.Logf("demo code %q", code)
 	b.do(
 		chromedp.SendKeys(chromedp.CSS("#code"), code),
 		chromedp.Click(chromedp.CSS(`form[action="/login/code"] button[type=submit]`)),
