@@ -46,6 +46,19 @@ var (
 	// number, for every VALID certificate (kept by issuance and status changes)
 	bCertHolder = []byte("cert_holder")
 
+	// Certificates (certificates.go) and number segments (segments.go).
+
+	// maps: 14-digit certificate number => Certificate JSON
+	bCerts = []byte("certs")
+	// maps: scope org id | certificate number => nil, one entry for the
+	// issuing organisation and one for each of its ancestors, so every scope
+	// lists its certificates by number from one prefix
+	bCertScope = []byte("cert_scope")
+	// maps: batch id | certificate number => nil
+	bCertBatch = []byte("cert_batch")
+	// maps: 10-digit certificate code (YY RRRR OOO L) => Segment JSON
+	bSegments = []byte("segments")
+
 	// Batches (batches.go). Tabs: 1 待提交, 2 审核中, 3 审核通过, 4 审核不通过.
 
 	// maps: batch id => Batch JSON
@@ -82,7 +95,7 @@ var (
 var allBuckets = [][]byte{
 	bMeta, bOrgs, bOrgCode, bOrgChildren, bUsers, bUserName, bOrgUsers,
 	bSessions, bUserSessions, bOccupations, bLog, bLogOrg, bLogUser, bLogOrgAction,
-	bCounters, bCertHolder,
+	bCounters, bCertHolder, bCerts, bCertScope, bCertBatch, bSegments,
 	bBatches, bBatchTab, bBatchName, bBatchQueue, bBatchReviewed, bBatchLog,
 	bCandidates, bCandidateKey, bCandidateMarks, bUnderReview, bStaged,
 }

@@ -54,6 +54,7 @@ const (
 	ActOccupationAdd  Action = "occupation.create"
 	ActOccupationEdit Action = "occupation.update"
 	ActOccupationDel  Action = "occupation.delete"
+	ActSegmentRaise   Action = "segment.raise"
 )
 
 // ActionInfo is an action and its label, for filters.
@@ -105,6 +106,7 @@ var Actions = []ActionInfo{
 	{ActOccupationAdd, "新增职业（工种）"},
 	{ActOccupationEdit, "修改职业（工种）"},
 	{ActOccupationDel, "删除职业（工种）"},
+	{ActSegmentRaise, "调整证书号段"},
 }
 
 // Label is the Chinese name of the action.

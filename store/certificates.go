@@ -1,0 +1,358 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"certreg/data"
+)
+
+// CertStatus is 有效, 已注销 or 已补办 (superseded by a reissue).
+type CertStatus string
+
+const (
+	CertValid      CertStatus = "valid"
+	CertCancelled  CertStatus = "cancelled"
+	CertSuperseded CertStatus = "superseded"
+)
+
+// Label is the Chinese name of the status.
+func (s CertStatus) Label() string {
+	switch s {
+	case CertValid:
+		return "有效"
+	case CertCancelled:
+		return "已注销"
+	case CertSuperseded:
+		return "已补办"
+	}
+	return string(s)
+}
+
+// CertEvent is one line of a certificate's history: its registration by a
+// batch, every business on it, status changes and printing.
+type CertEvent struct {
+	Time     time.Time `json:"time"`
+	Kind     string    `json:"kind"` // 注册, 变更, 补办, 注销, 激活, 打印
+	Username string    `json:"username,omitempty"`
+	OrgName  string    `json:"org_name,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+}
+
+// Certificate is an issued 职业培训合格证.
+type Certificate struct {
+	Number         string      `json:"number"`
+	Name           string      `json:"name"`
+	Gender         string      `json:"gender"`
+	IDNumber       string      `json:"id_number"`
+	WorkUnit       string      `json:"work_unit"`
+	Phone          string      `json:"phone,omitempty"`
+	Occupation     string      `json:"occupation"` // 3-digit code
+	OccupationName string      `json:"occupation_name"`
+	Level          int         `json:"level"`
+	OrgID          uint64      `json:"org_id"` // the issuing organisation (unit or 省直所)
+	OrgName        string      `json:"org_name"`
+	OrgPath        []uint64    `json:"org_path,omitempty"` // its ancestors
+	Region         string      `json:"region"`
+	BatchID        uint64      `json:"batch_id,omitempty"`
+	IssueDate      time.Time   `json:"issue_date"` // midnight China time of the day of issue
+	Status         CertStatus  `json:"status"`
+	Version        int         `json:"version"`
+	PrintCount     int         `json:"print_count,omitempty"`
+	LastPrinted    time.Time   `json:"last_printed,omitempty"`
+	Replaces       string      `json:"replaces,omitempty"`    // the number this reissue replaced
+	ReplacedBy     string      `json:"replaced_by,omitempty"` // the reissue's number
+	History        []CertEvent `json:"history,omitempty"`
+}
+
+// LevelName is the display name of the level.
+func (c Certificate) LevelName() string { return data.LevelName(c.Level) }
+
+// Printed reports whether the certificate has been printed.
+func (c Certificate) Printed() bool { return c.PrintCount > 0 }
+
+// cst is China Standard Time; dates of issue and monthly counters use it.
+var cst = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		return time.FixedZone("CST", 8*3600)
+	}
+	return loc
+}()
+
+// IssueDay is midnight China time of t's day.
+func IssueDay(t time.Time) time.Time {
+	y, m, d := t.In(cst).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, cst)
+}
+
+// Holder is one person to certify, as approved in a batch.
+type Holder struct {
+	Name, Gender, IDNumber, WorkUnit, Phone string
+	Occupation                              string
+	Level                                   int
+}
+
+// IssueRequest asks for certificates for the holders of one batch of one
+// organisation.
+type IssueRequest struct {
+	OrgID    uint64
+	BatchID  uint64
+	Holders  []Holder
+	Username string // who approved
+	Detail   string // e.g. the batch name, for the history
+}
+
+// issueFailAfter, when positive, makes issueTx fail after writing that many
+// certificates (tests of all-or-nothing).
+var issueFailAfter int
+
+// issueTx creates the certificates of a request inside the caller's
+// transaction: numbers from the segments of the day's year, the holder index,
+// the scope and batch indexes and the counters. Any error leaves the caller
+// to roll the whole transaction back: nothing is written, no serial moves.
+func (s *Store) issueTx(tx *bolt.Tx, req IssueRequest) ([]Certificate, error) {
+	org, err := orgTx(tx, req.OrgID)
+	if err != nil {
+		return nil, fmt.Errorf("issuing org %d: %w", req.OrgID, err)
+	}
+	if org.Type != Unit && org.Type != Direct {
+		return nil, fmt.Errorf("org %d of type %s cannot issue: %w", org.ID, org.Type, ErrForbidden)
+	}
+	now := s.Now()
+	day := IssueDay(now)
+	year := day.Year()
+	occNames := map[string]string{}
+	// Group by segment so each segment's serials are consecutive, in the
+	// order the holders came.
+	type group struct {
+		occ   string
+		level int
+		idx   []int
+	}
+	var groups []*group
+	byCode := map[string]*group{}
+	seen := map[string]bool{}
+	holders := tx.Bucket(bCertHolder)
+	for i, h := range req.Holders {
+		hk := holderKey(h.IDNumber, h.Occupation, h.Level)
+		if seen[string(hk)] {
+			return nil, invalid("", fmt.Sprintf("%s（%s）在本批次中重复", h.Name, h.IDNumber))
+		}
+		seen[string(hk)] = true
+		if num := holders.Get(hk); num != nil {
+			return nil, invalid("", fmt.Sprintf("%s 已持有同职业（工种）同等级的有效证书 %s", h.Name, num))
+		}
+		if _, ok := occNames[h.Occupation]; !ok {
+			var o Occupation
+			if err := getJSON(tx.Bucket(bOccupations), []byte(h.Occupation), &o); err != nil {
+				return nil, fmt.Errorf("occupation %s: %w", h.Occupation, err)
+			}
+			occNames[h.Occupation] = o.Name
+		}
+		code := SegmentCode(year, org.Region, h.Occupation, h.Level)
+		g := byCode[code]
+		if g == nil {
+			g = &group{occ: h.Occupation, level: h.Level}
+			byCode[code] = g
+			groups = append(groups, g)
+		}
+		g.idx = append(g.idx, i)
+	}
+	certs := make([]Certificate, len(req.Holders))
+	path := append(append([]uint64(nil), org.Path...), org.ID)
+	b := tx.Bucket(bCerts)
+	b.FillPercent = 0.9
+	scope := tx.Bucket(bCertScope)
+	batch := tx.Bucket(bCertBatch)
+	written := 0
+	for _, g := range groups {
+		first, sg, err := allocateTx(tx, year, org.Region, g.occ, g.level, len(g.idx), now)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range g.idx {
+			h := req.Holders[i]
+			c := Certificate{Number: fmt.Sprintf("%s%04d", sg.Code, first+j), Name: h.Name, Gender: h.Gender, IDNumber: h.IDNumber,
+				WorkUnit: h.WorkUnit, Phone: h.Phone, Occupation: h.Occupation, OccupationName: occNames[h.Occupation], Level: h.Level,
+				OrgID: org.ID, OrgName: org.Name, OrgPath: org.Path, Region: org.Region, BatchID: req.BatchID,
+				IssueDate: day, Status: CertValid, Version: 1,
+				History: []CertEvent{{Time: now, Kind: "注册", Username: req.Username, OrgName: org.Name, Detail: req.Detail}}}
+			if err := s.putCertTx(tx, c); err != nil {
+				return nil, err
+			}
+			num := []byte(c.Number)
+			for _, id := range path {
+				if err := putIndexFill(scope, key(itob(id), num)); err != nil {
+					return nil, err
+				}
+			}
+			if err := putIndexFill(batch, key(itob(req.BatchID), num)); err != nil {
+				return nil, err
+			}
+			if err := holders.Put(holderKey(h.IDNumber, h.Occupation, h.Level), num); err != nil {
+				return nil, err
+			}
+			certs[i] = c
+			written++
+			if issueFailAfter > 0 && written >= issueFailAfter {
+				return nil, fmt.Errorf("injected failure after %d certificates", written)
+			}
+		}
+	}
+	_ = b
+	month := day.Format("200601")
+	for _, id := range path {
+		if _, err := incr(tx, counterValidOrg(id), int64(len(certs))); err != nil {
+			return nil, err
+		}
+		if _, err := incr(tx, counterIssuedMonth(id, month), int64(len(certs))); err != nil {
+			return nil, err
+		}
+	}
+	return certs, nil
+}
+
+func putIndexFill(b *bolt.Bucket, k []byte) error {
+	b.FillPercent = 0.9
+	return b.Put(k, nil)
+}
+
+// putCertTx stores a certificate record (its indexes are the caller's).
+func (s *Store) putCertTx(tx *bolt.Tx, c Certificate) error {
+	return putJSON(tx.Bucket(bCerts), []byte(c.Number), c)
+}
+
+// counterIssuedMonth counts certificates issued by an organisation and its
+// subordinates in one month (YYYYMM, China time).
+func counterIssuedMonth(orgID uint64, month string) string {
+	return fmt.Sprintf("issued|%d|%s", orgID, month)
+}
+
+// IssuedPerMonth returns the certificates issued by an organisation and its
+// subordinates in each of the last n months up to now, oldest first, from
+// the counters.
+func (s *Store) IssuedPerMonth(orgID uint64, n int) ([]MonthCount, error) {
+	now := s.Now().In(cst)
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, cst).AddDate(0, -(n - 1), 0)
+	out := make([]MonthCount, n)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bCounters)
+		for i := range out {
+			m := first.AddDate(0, i, 0)
+			out[i] = MonthCount{Month: m, Count: btoi(c.Get([]byte(counterIssuedMonth(orgID, m.Format("200601")))))}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MonthCount is the number of certificates issued in one month.
+type MonthCount struct {
+	Month time.Time
+	Count uint64
+}
+
+// Certificate returns a certificate that viewer's scope contains; any other
+// number is ErrNotFound.
+func (s *Store) Certificate(viewer Org, number string) (Certificate, error) {
+	var c Certificate
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if err := getJSON(tx.Bucket(bCerts), []byte(number), &c); err != nil {
+			return err
+		}
+		if !certInScope(viewer, c) {
+			return ErrNotFound
+		}
+		return nil
+	})
+	return c, err
+}
+
+func certInScope(viewer Org, c Certificate) bool {
+	if c.OrgID == viewer.ID {
+		return true
+	}
+	for _, id := range c.OrgPath {
+		if id == viewer.ID {
+			return true
+		}
+	}
+	return false
+}
+
+// BatchCertificates lists the certificates issued by a batch, by number.
+func (s *Store) BatchCertificates(viewer Org, batchID uint64) ([]Certificate, error) {
+	var out []Certificate
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := itob(batchID)
+		c := tx.Bucket(bCertBatch).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			var cert Certificate
+			if err := getJSON(tx.Bucket(bCerts), k[8:], &cert); err != nil {
+				return err
+			}
+			if !certInScope(viewer, cert) {
+				return ErrNotFound
+			}
+			out = append(out, cert)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	return out, err
+}
+
+// ScopeCertificates lists one page of the certificates of viewer's scope by
+// number (newest first when desc), from the scope index, with the total from
+// the valid counter as a hint. Filters are the certificate library's.
+func (s *Store) ScopeCertificates(viewer Org, offset, limit int, desc bool) ([]Certificate, bool, error) {
+	var out []Certificate
+	more := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := itob(viewer.ID)
+		c := tx.Bucket(bCertScope).Cursor()
+		var k []byte
+		if desc {
+			k, _ = c.Seek(key(prefix, []byte{0xff}))
+			if k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+		} else {
+			k, _ = c.Seek(prefix)
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k = step(c, desc) {
+			if offset > 0 {
+				offset--
+				continue
+			}
+			if len(out) == limit {
+				more = true
+				return nil
+			}
+			var cert Certificate
+			if err := getJSON(tx.Bucket(bCerts), k[8:], &cert); err != nil {
+				return err
+			}
+			out = append(out, cert)
+		}
+		return nil
+	})
+	return out, more, err
+}
+
+func step(c *bolt.Cursor, reverse bool) []byte {
+	var k []byte
+	if reverse {
+		k, _ = c.Prev()
+	} else {
+		k, _ = c.Next()
+	}
+	return k
+}
