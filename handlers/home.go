@@ -14,6 +14,7 @@ type homeData struct {
 	Org        store.Org
 	ValidCerts uint64
 	Links      []quickLink
+	Chart      barChart
 }
 
 func (s *Server) home(c *fiber.Ctx) error {
@@ -22,7 +23,11 @@ func (s *Server) home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := homeData{Org: w.org, ValidCerts: total}
+	months, err := s.st.IssuedPerMonth(w.org.ID, 6)
+	if err != nil {
+		return err
+	}
+	d := homeData{Org: w.org, ValidCerts: total, Chart: monthChart(months)}
 	var candidates []quickLink
 	switch w.org.Type {
 	case store.Unit, store.Direct:

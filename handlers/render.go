@@ -52,12 +52,16 @@ const (
 	tplOrgTree     = "admin/_tree"
 	tplCaps        = "admin/_caps"
 	tplScopeGrid   = "partials/scope_grid"
+	tplSegments    = "segments/list"
+	tplSegmentRows = "segments/_rows"
+	tplSegment     = "segments/edit"
+	tplBarChart    = "partials/bar_chart"
 )
 
 var allTemplates = []string{layoutMain, layoutPlain, tplLogin, tplDemoCode, tplCode, tplSetup, tplRecoveryCodes,
 	tplHome, tplLogs, tplLogRows, tplSettings, tplRebind, tplError, tplPager,
 	tplOrgs, tplOrgRows, tplOrgNew, tplOrg, tplScope, tplCredential, tplUsers, tplUserRows, tplUserNew, tplUser, tplOccupations,
-	tplOrgTree, tplCaps, tplScopeGrid}
+	tplOrgTree, tplCaps, tplScopeGrid, tplSegments, tplSegmentRows, tplSegment, tplBarChart}
 
 func checkTemplates(e *html.Engine) error {
 	for _, name := range allTemplates {

@@ -78,6 +78,10 @@ func (s *Server) routeTable() []route {
 		post("/admin/users/:id", can(store.CapUserManage), s.updateUser),
 		post("/admin/users/:id/:action", can(store.CapUserManage), s.userAction),
 
+		get("/segments", can(store.CapSegmentManage), s.segments),
+		get("/segments/:code", can(store.CapSegmentManage), s.segmentPage),
+		post("/segments/:code", can(store.CapSegmentManage), s.raiseSegment),
+
 		get("/admin/occupations", can(store.CapCatalogManage), s.occupations),
 		post("/admin/occupations", can(store.CapCatalogManage), s.createOccupation),
 		post("/admin/occupations/:code", can(store.CapCatalogManage), s.updateOccupation),
