@@ -37,6 +37,7 @@ func run(args []string) error {
 	province := fs.String("province", "34", "2-digit GB/T 2260 code of the province (first start only)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM)")
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
+	restore := fs.String("restore", "", "restore a backup file (.tar.gz) into the empty -data directory, then exit")
 	proxyHeader := fs.String("proxy-header", "", "header with the client address set by a trusted reverse proxy (e.g. X-Real-IP)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -46,6 +47,18 @@ func run(args []string) error {
 	}
 	if _, ok := data.ProvinceByCode(*province); !ok {
 		return fmt.Errorf("未知的省份代码 %q（应为 GB/T 2260 的两位代码，如 34）", *province)
+	}
+	if *restore != "" {
+		f, err := os.Open(*restore)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := store.Restore(f, *dir); err != nil {
+			return err
+		}
+		fmt.Printf("已将备份恢复到 %s。\n", *dir)
+		return nil
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	slog.SetDefault(logger)

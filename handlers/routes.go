@@ -59,6 +59,7 @@ func (s *Server) routeTable() []route {
 		post("/settings/totp", loggedIn, s.rebindTOTP),
 		post("/settings/org", loggedIn, s.saveOrg),
 		post("/settings/system", types(store.Province), s.saveSystem),
+		get("/settings/backup", types(store.Province), s.backup),
 		post("/settings/scope", types(store.Dept, store.Unit, store.Direct), s.removeOwnScope),
 
 		get("/admin/orgs", can(store.CapOrgManage), s.orgs),

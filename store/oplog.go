@@ -55,6 +55,7 @@ const (
 	ActOccupationEdit Action = "occupation.update"
 	ActOccupationDel  Action = "occupation.delete"
 	ActSegmentRaise   Action = "segment.raise"
+	ActBackup         Action = "backup"
 )
 
 // ActionInfo is an action and its label, for filters.
@@ -107,6 +108,7 @@ var Actions = []ActionInfo{
 	{ActOccupationEdit, "修改职业（工种）"},
 	{ActOccupationDel, "删除职业（工种）"},
 	{ActSegmentRaise, "调整证书号段"},
+	{ActBackup, "下载数据备份"},
 }
 
 // Label is the Chinese name of the action.
