@@ -117,3 +117,80 @@
     });
   });
 })();
+
+// ==== Batches (issue 4): upload progress and image preview ====
+(function () {
+  "use strict";
+  // A form with <progress data-upload-progress> shows how much of its
+  // multipart upload has been sent (htmx requests only).
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    var el = e.target;
+    var form = el && el.closest ? el.closest("form") : null;
+    var bar = form ? form.querySelector("progress[data-upload-progress]") : null;
+    if (!bar || !e.detail || !e.detail.lengthComputable || !e.detail.total) { return; }
+    bar.hidden = false;
+    bar.value = Math.round(e.detail.loaded * 100 / e.detail.total);
+  });
+  // Images of a batch open in a dialog: a[data-preview] (its href is the
+  // inline image).
+  var dlg = null;
+  document.addEventListener("click", function (e) {
+    var a = e.target && e.target.closest ? e.target.closest("a[data-preview]") : null;
+    if (!a || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) { return; }
+    e.preventDefault();
+    if (!dlg) {
+      dlg = document.createElement("dialog");
+      dlg.className = "preview";
+      dlg.innerHTML = '<form method="dialog"><div class="preview-head"><span></span><button class="btn small" value="close">关闭</button></div><img alt=""></form>';
+      document.body.appendChild(dlg);
+    }
+    var img = dlg.querySelector("img");
+    img.src = a.getAttribute("href");
+    img.alt = a.dataset.preview;
+    dlg.querySelector("span").textContent = a.dataset.preview;
+    dlg.showModal();
+  });
+})();
+
+// Review workspace: filter the candidate list as you type, move through it
+// with the arrow keys (each move loads the details pane through htmx).
+(function () {
+  "use strict";
+  function items() {
+    return Array.prototype.filter.call(document.querySelectorAll("#cand-list .cand-item"), function (a) {
+      return a.parentElement.style.display !== "none";
+    });
+  }
+  function activate(a) {
+    document.querySelectorAll("#cand-list .cand-item.active").forEach(function (x) { x.classList.remove("active"); });
+    a.classList.add("active");
+    a.scrollIntoView({ block: "nearest" });
+    if (window.htmx) { window.htmx.trigger(a, "click"); }
+  }
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("#cand-list .cand-item");
+    if (!a) return;
+    document.querySelectorAll("#cand-list .cand-item.active").forEach(function (x) { x.classList.remove("active"); });
+    a.classList.add("active");
+  });
+  document.addEventListener("input", function (e) {
+    if (e.target.id !== "cand-filter") return;
+    var q = e.target.value.trim().toLowerCase();
+    document.querySelectorAll("#cand-list .cand-item").forEach(function (a) {
+      a.parentElement.style.display = !q || (a.dataset.search || "").toLowerCase().indexOf(q) >= 0 ? "" : "none";
+    });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+    var list = document.getElementById("cand-list");
+    if (!list) return;
+    var t = e.target;
+    if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && t.id !== "cand-filter")) ) return;
+    var all = items();
+    if (!all.length) return;
+    var i = all.indexOf(list.querySelector(".cand-item.active"));
+    i = e.key === "ArrowDown" ? Math.min(i + 1, all.length - 1) : Math.max(i - 1, 0);
+    e.preventDefault();
+    activate(all[i]);
+  });
+})();

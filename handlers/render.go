@@ -56,12 +56,41 @@ const (
 	tplSegmentRows = "segments/_rows"
 	tplSegment     = "segments/edit"
 	tplBarChart    = "partials/bar_chart"
+
+	tplReviews       = "reviews/list"
+	tplReviewRows    = "reviews/_rows"
+	tplReview        = "reviews/batch"
+	tplReviewDetail  = "reviews/_detail"
+	tplReviewMarked  = "reviews/_marked"
+	tplReviewItem    = "reviews/_item"
+	tplReviewItemOOB = "reviews/_item_oob"
+	tplReviewLog     = "reviews/_log"
+	tplReviewActs    = "reviews/_actions"
+	tplReviewActsIn  = "reviews/_actions_inner"
 )
 
-var allTemplates = []string{layoutMain, layoutPlain, tplLogin, tplDemoCode, tplCode, tplSetup, tplRecoveryCodes,
+// Batches (issue 4).
+const (
+	tplBatches      = "batches/list"
+	tplBatchRows    = "batches/_rows"
+	tplBatchNew     = "batches/new"
+	tplBatch        = "batches/show"
+	tplImportErrors = "batches/_import_errors"
+	tplCandRow      = "batches/_cand_row"
+	tplCandEdit     = "batches/_cand_edit"
+	tplCandAdd      = "batches/_cand_add"
+	tplCandCount    = "batches/_cand_count"
+	tplCandidate    = "batches/candidate"
+	tplCandFields   = "batches/_cand_fields"
+)
+
+var allTemplates = []string{layoutMain, layoutPlain,
+	tplBatches, tplBatchRows, tplBatchNew, tplBatch, tplImportErrors, tplCandRow, tplCandEdit, tplCandAdd, tplCandCount, tplCandidate, tplCandFields,
+	tplLogin, tplDemoCode, tplCode, tplSetup, tplRecoveryCodes,
 	tplHome, tplLogs, tplLogRows, tplSettings, tplRebind, tplError, tplPager,
 	tplOrgs, tplOrgRows, tplOrgNew, tplOrg, tplScope, tplCredential, tplUsers, tplUserRows, tplUserNew, tplUser, tplOccupations,
-	tplOrgTree, tplCaps, tplScopeGrid, tplSegments, tplSegmentRows, tplSegment, tplBarChart}
+	tplOrgTree, tplCaps, tplScopeGrid, tplSegments, tplSegmentRows, tplSegment, tplBarChart,
+	tplReviews, tplReviewRows, tplReview, tplReviewDetail, tplReviewMarked, tplReviewItem, tplReviewItemOOB, tplReviewLog, tplReviewActs, tplReviewActsIn}
 
 func checkTemplates(e *html.Engine) error {
 	for _, name := range allTemplates {
@@ -155,6 +184,19 @@ var funcs = template.FuncMap{
 		}
 		return false
 	},
+	// itemOf packs a candidate for the review list item template.
+	"itemOf": func(c store.CandidateView, batchID uint64, cur *store.CandidateView) reviewItem {
+		return reviewItem{C: c, BatchID: batchID, Active: cur != nil && cur.ID == c.ID}
+	},
+	"fileSize": func(n int64) string {
+		switch {
+		case n >= 1<<20:
+			return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+		case n >= 1<<10:
+			return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+		}
+		return fmt.Sprintf("%d B", n)
+	},
 	"orDash": func(s string) string {
 		if strings.TrimSpace(s) == "" {
 			return "—"
@@ -234,7 +276,10 @@ func (s *Server) execute(c *fiber.Ctx, status int, tpl string, p page, layout st
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Send(buf.Bytes())
+	// SetBody copies: c.Send would keep the pooled buffer, which goes back to
+	// the pool before the response is written.
+	c.Response().SetBody(buf.Bytes())
+	return nil
 }
 
 // errorHandler turns every error into a Chinese page (or a toast for htmx)
@@ -338,4 +383,10 @@ func (s *Server) assets(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, ct)
 	c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
 	return c.Send(b)
+}
+
+type reviewItem struct {
+	C       store.CandidateView
+	BatchID uint64
+	Active  bool
 }

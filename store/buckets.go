@@ -50,10 +50,18 @@ var (
 
 	// maps: 14-digit certificate number => Certificate JSON
 	bCerts = []byte("certs")
-	// maps: scope org id | certificate number => nil, one entry for the
-	// issuing organisation and one for each of its ancestors, so every scope
-	// lists its certificates by number from one prefix
-	bCertScope = []byte("cert_scope")
+	// maps: field byte | scope org id (4 bytes) | value | number (7 bytes BCD)
+	// => 8-byte summary (status, print flag, occupation, level, issue day):
+	// the certificate library's indexes, one key per filterable field for
+	// the issuing organisation and each of its ancestors (cert_index.go)
+	bCertIdx = []byte("cert_idx")
+	// maps: field byte | scope org id (4 bytes) | value => uint64, how many
+	// certificates of that scope have that value (cert_index.go)
+	bCertCount = []byte("cert_count")
+	// maps: org id | format id => PrintFormat JSON (print_formats.go)
+	bPrintFormats = []byte("print_formats")
+	// maps: org id => format id of the organisation's default print format
+	bPrintDefault = []byte("print_default")
 	// maps: batch id | certificate number => nil
 	bCertBatch = []byte("cert_batch")
 	// maps: 10-digit certificate code (YY RRRR OOO L) => Segment JSON
@@ -95,7 +103,7 @@ var (
 var allBuckets = [][]byte{
 	bMeta, bOrgs, bOrgCode, bOrgChildren, bUsers, bUserName, bOrgUsers,
 	bSessions, bUserSessions, bOccupations, bLog, bLogOrg, bLogUser, bLogOrgAction,
-	bCounters, bCertHolder, bCerts, bCertScope, bCertBatch, bSegments,
+	bCounters, bCertHolder, bCerts, bCertIdx, bCertCount, bPrintFormats, bPrintDefault, bCertBatch, bSegments,
 	bBatches, bBatchTab, bBatchName, bBatchQueue, bBatchReviewed, bBatchLog,
 	bCandidates, bCandidateKey, bCandidateMarks, bUnderReview, bStaged,
 }

@@ -62,8 +62,10 @@ type Certificate struct {
 	IssueDate      time.Time   `json:"issue_date"` // midnight China time of the day of issue
 	Status         CertStatus  `json:"status"`
 	Version        int         `json:"version"`
-	PrintCount     int         `json:"print_count,omitempty"`
+	Printed        bool        `json:"printed,omitempty"`     // 打印状态: printed, or marked printed by hand
+	PrintCount     int         `json:"print_count,omitempty"` // times printed through the system
 	LastPrinted    time.Time   `json:"last_printed,omitempty"`
+	LastPrintedBy  string      `json:"last_printed_by,omitempty"`
 	Replaces       string      `json:"replaces,omitempty"`    // the number this reissue replaced
 	ReplacedBy     string      `json:"replaced_by,omitempty"` // the reissue's number
 	History        []CertEvent `json:"history,omitempty"`
@@ -72,8 +74,17 @@ type Certificate struct {
 // LevelName is the display name of the level.
 func (c Certificate) LevelName() string { return data.LevelName(c.Level) }
 
-// Printed reports whether the certificate has been printed.
-func (c Certificate) Printed() bool { return c.PrintCount > 0 }
+// PrintLabel is the Chinese print status.
+func (c Certificate) PrintLabel() string {
+	if c.Printed {
+		return "已打印"
+	}
+	return "未打印"
+}
+
+// Scopes are the organisations whose scope holds the certificate: the
+// issuing one and its ancestors.
+func (c Certificate) Scopes() []uint64 { return append(append([]uint64(nil), c.OrgPath...), c.OrgID) }
 
 // cst is China Standard Time; dates of issue and monthly counters use it.
 var cst = func() *time.Location {
@@ -116,6 +127,11 @@ var issueFailAfter int
 // the scope and batch indexes and the counters. Any error leaves the caller
 // to roll the whole transaction back: nothing is written, no serial moves.
 func (s *Store) issueTx(tx *bolt.Tx, req IssueRequest) ([]Certificate, error) {
+	return s.issueAtTx(tx, req, s.Now())
+}
+
+// issueAtTx is issueTx at a given moment (the demo issues in the past).
+func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certificate, error) {
 	org, err := orgTx(tx, req.OrgID)
 	if err != nil {
 		return nil, fmt.Errorf("issuing org %d: %w", req.OrgID, err)
@@ -123,7 +139,6 @@ func (s *Store) issueTx(tx *bolt.Tx, req IssueRequest) ([]Certificate, error) {
 	if org.Type != Unit && org.Type != Direct {
 		return nil, fmt.Errorf("org %d of type %s cannot issue: %w", org.ID, org.Type, ErrForbidden)
 	}
-	now := s.Now()
 	day := IssueDay(now)
 	year := day.Year()
 	occNames := map[string]string{}
@@ -165,9 +180,7 @@ func (s *Store) issueTx(tx *bolt.Tx, req IssueRequest) ([]Certificate, error) {
 	}
 	certs := make([]Certificate, len(req.Holders))
 	path := append(append([]uint64(nil), org.Path...), org.ID)
-	b := tx.Bucket(bCerts)
-	b.FillPercent = 0.9
-	scope := tx.Bucket(bCertScope)
+	tx.Bucket(bCerts).FillPercent = 0.9
 	batch := tx.Bucket(bCertBatch)
 	written := 0
 	for _, g := range groups {
@@ -186,10 +199,8 @@ func (s *Store) issueTx(tx *bolt.Tx, req IssueRequest) ([]Certificate, error) {
 				return nil, err
 			}
 			num := []byte(c.Number)
-			for _, id := range path {
-				if err := putIndexFill(scope, key(itob(id), num)); err != nil {
-					return nil, err
-				}
+			if err := reindexCertTx(tx, nil, &c); err != nil {
+				return nil, err
 			}
 			if err := putIndexFill(batch, key(itob(req.BatchID), num)); err != nil {
 				return nil, err
@@ -204,7 +215,6 @@ func (s *Store) issueTx(tx *bolt.Tx, req IssueRequest) ([]Certificate, error) {
 			}
 		}
 	}
-	_ = b
 	month := day.Format("200601")
 	for _, id := range path {
 		if _, err := incr(tx, counterValidOrg(id), int64(len(certs))); err != nil {
@@ -307,52 +317,45 @@ func (s *Store) BatchCertificates(viewer Org, batchID uint64) ([]Certificate, er
 	return out, err
 }
 
-// ScopeCertificates lists one page of the certificates of viewer's scope by
-// number (newest first when desc), from the scope index, with the total from
-// the valid counter as a hint. Filters are the certificate library's.
-func (s *Store) ScopeCertificates(viewer Org, offset, limit int, desc bool) ([]Certificate, bool, error) {
-	var out []Certificate
-	more := false
+// Certificates returns one page of the certificate library of the actor's
+// scope (SPEC section 7): a unit or 省直所 its own, a dept its units', the
+// province all; q.OrgID narrows it to an organisation inside that scope
+// (anything else is ErrNotFound). Every filter is answered from bCertIdx.
+func (s *Store) Certificates(a Actor, q CertQuery) (CertPage, error) {
+	var page CertPage
 	err := s.db.View(func(tx *bolt.Tx) error {
-		prefix := itob(viewer.ID)
-		c := tx.Bucket(bCertScope).Cursor()
-		var k []byte
-		if desc {
-			k, _ = c.Seek(key(prefix, []byte{0xff}))
-			if k == nil {
-				k, _ = c.Last()
-			} else {
-				k, _ = c.Prev()
-			}
-		} else {
-			k, _ = c.Seek(prefix)
+		u, own, err := actorTx(tx, a)
+		if err != nil {
+			return err
 		}
-		for ; k != nil && bytes.HasPrefix(k, prefix); k = step(c, desc) {
-			if offset > 0 {
-				offset--
-				continue
-			}
-			if len(out) == limit {
-				more = true
-				return nil
-			}
-			var cert Certificate
-			if err := getJSON(tx.Bucket(bCerts), k[8:], &cert); err != nil {
-				return err
-			}
-			out = append(out, cert)
+		if !u.Can(own.Type, CapCertView) {
+			return ErrForbidden
 		}
-		return nil
+		scope := own.ID
+		if q.OrgID != 0 && q.OrgID != own.ID {
+			o, err := orgTx(tx, q.OrgID)
+			if err != nil || !own.Contains(o) {
+				return ErrNotFound
+			}
+			scope = o.ID
+		}
+		f, err := q.normalise(scope)
+		if err != nil {
+			return err
+		}
+		page, err = queryCertsTx(tx, f)
+		return err
 	})
-	return out, more, err
+	return page, err
 }
 
-func step(c *bolt.Cursor, reverse bool) []byte {
-	var k []byte
-	if reverse {
-		k, _ = c.Prev()
-	} else {
-		k, _ = c.Next()
+// PublicCertificate returns a certificate by number for the public
+// verification page, which decides what of it to show.
+func (s *Store) PublicCertificate(number string) (Certificate, error) {
+	var c Certificate
+	if len(number) != 14 {
+		return c, ErrNotFound
 	}
-	return k
+	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bCerts), []byte(number), &c) })
+	return c, err
 }

@@ -28,6 +28,14 @@ func holders(n int, occ string, level int, seed int) []store.Holder {
 func TestIssueNumbersAndCounters(t *testing.T) {
 	w := fixture.Demo(t)
 	unit := w.Org(t, "demo-unit") // region 3401
+	dept := w.Org(t, "demo-dept")
+	prov := w.Org(t, "demo-province")
+	// The demo already holds certificates (seed_certs.go): count from there.
+	base := map[uint64]uint64{}
+	for _, o := range []store.Org{unit, dept, prov} {
+		base[o.ID], _ = w.Store.ValidCertificates(o.ID)
+	}
+	monthsBefore, _ := w.Store.IssuedPerMonth(dept.ID, 6)
 	hs := append(holders(3, "012", 5, 1), holders(2, "011", 4, 2)...)
 	certs, err := w.Store.IssueForTest(store.IssueRequest{OrgID: unit.ID, BatchID: 7, Holders: hs, Username: "demo-province"})
 	if err != nil {
@@ -42,15 +50,13 @@ func TestIssueNumbersAndCounters(t *testing.T) {
 			t.Errorf("issue date %v", c.IssueDate)
 		}
 	}
-	dept := w.Org(t, "demo-dept")
-	prov := w.Org(t, "demo-province")
 	for _, o := range []store.Org{unit, dept, prov} {
-		if n, _ := w.Store.ValidCertificates(o.ID); n != 5 {
+		if n, _ := w.Store.ValidCertificates(o.ID); n != base[o.ID]+5 {
 			t.Errorf("%s valid counter %d", o.Name, n)
 		}
 	}
 	months, _ := w.Store.IssuedPerMonth(dept.ID, 6)
-	if len(months) != 6 || months[5].Count != 5 || months[5].Month.Format("200601") != "202611" || months[0].Month.Format("200601") != "202606" {
+	if len(months) != 6 || months[5].Count != monthsBefore[5].Count+5 || months[5].Month.Format("200601") != "202611" || months[0].Month.Format("200601") != "202606" {
 		t.Errorf("per month %+v", months)
 	}
 	// Scope: the unit, its dept and the province see it; another dept does not.
@@ -63,9 +69,9 @@ func TestIssueNumbersAndCounters(t *testing.T) {
 	if _, err := w.Store.Certificate(w.Org(t, "hfcj-admin"), want[0]); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another unit sees it: %v", err)
 	}
-	list, more, _ := w.Store.ScopeCertificates(prov, 0, 3, true)
-	if len(list) != 3 || !more || list[0].Number != "26340101250003" {
-		t.Errorf("province list %v more=%v", list, more)
+	page, err := w.Store.Certificates(w.Actor(t, "demo-province"), store.CertQuery{Number: "2634010125", Sort: store.SortNumber, Limit: 2})
+	if err != nil || len(page.Certs) != 2 || !page.More || page.Total != 3 || page.Certs[0].Number != "26340101250003" {
+		t.Errorf("province list %+v: %v", page, err)
 	}
 	byBatch, _ := w.Store.BatchCertificates(unit, 7)
 	if len(byBatch) != 5 {
@@ -74,7 +80,7 @@ func TestIssueNumbersAndCounters(t *testing.T) {
 	// The same person, occupation and level cannot get a second valid one.
 	_, err = w.Store.IssueForTest(store.IssueRequest{OrgID: unit.ID, BatchID: 8, Holders: hs[:1]})
 	verr(t, err, "已持有")
-	segs, _ := w.Store.Segments(store.SegmentFilter{Year: 2026})
+	segs := segmentsOf(t, w, "011", "012")
 	if len(segs) != 2 || segs[0].Code != "2634010114" || segs[0].Current != 2 || segs[1].Current != 3 {
 		t.Errorf("segments %+v", segs)
 	}
@@ -100,7 +106,7 @@ func TestIssueIsAllOrNothing(t *testing.T) {
 	if sg.Current != 4 {
 		t.Fatalf("serial moved to %d", sg.Current)
 	}
-	if n, _ := w.Store.ValidCertificates(unit.ID); n != 4 {
+	if n, _ := w.Store.ValidCertificates(unit.ID); n != demoValid(t, w, "demo-unit")+4 {
 		t.Fatalf("counter %d", n)
 	}
 	// The next issue continues without a hole.
@@ -149,6 +155,7 @@ func TestConcurrentIssueNoDuplicateNoGap(t *testing.T) {
 func TestSegmentExhaustionFailsCleanly(t *testing.T) {
 	w := fixture.Demo(t)
 	unit := w.Org(t, "demo-unit")
+	before := w.Store.CountCerts()
 	if err := w.Store.PutSegmentForTest(store.Segment{Code: "2634010125", Year: 2026, Region: "3401", Occupation: "012", Level: 5,
 		Start: 1, End: 9999, Current: 9997, Issued: 9997}); err != nil {
 		t.Fatal(err)
@@ -156,7 +163,7 @@ func TestSegmentExhaustionFailsCleanly(t *testing.T) {
 	_, err := w.Store.IssueForTest(store.IssueRequest{OrgID: unit.ID, BatchID: 1, Holders: append(holders(3, "012", 5, 1), holders(2, "011", 5, 2)...)})
 	verr(t, err, "号码不足")
 	verr(t, err, "还可发 2 个")
-	if w.Store.CountCerts() != 0 {
+	if w.Store.CountCerts() != before {
 		t.Fatal("certificates written")
 	}
 	if sg, _ := w.Store.Segment("2634010115"); sg.Code != "" {
@@ -185,7 +192,7 @@ func TestYearRollover(t *testing.T) {
 	if a[1].Number != "26340101250002" || b[0].Number != "27340101250001" || b[0].IssueDate.Format("2006-01-02") != "2027-01-01" {
 		t.Fatalf("%s %s %v", a[1].Number, b[0].Number, b[0].IssueDate)
 	}
-	old, _ := w.Store.Segments(store.SegmentFilter{Year: 2026})
+	old, _ := w.Store.Segments(store.SegmentFilter{Year: 2026, Occupation: "012"})
 	if len(old) != 1 || old[0].Current != 2 {
 		t.Fatalf("2026 segments %+v", old)
 	}
@@ -216,4 +223,31 @@ func TestRaiseSegment(t *testing.T) {
 	if certs[0].Number != "26340101250101" {
 		t.Fatalf("after raise: %s", certs[0].Number)
 	}
+}
+
+// segmentsOf lists the 2026 segments of the given occupations.
+func segmentsOf(t *testing.T, w *fixture.World, occs ...string) []store.Segment {
+	t.Helper()
+	var out []store.Segment
+	for _, o := range occs {
+		segs, err := w.Store.Segments(store.SegmentFilter{Year: 2026, Occupation: o})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, segs...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
+// demoValid is the number of valid demo certificates of a user's
+// organisation in a fresh demo world.
+func demoValid(t *testing.T, w *fixture.World, username string) uint64 {
+	t.Helper()
+	fresh := fixture.Demo(t)
+	n, err := fresh.Store.ValidCertificates(fresh.Org(t, username).ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

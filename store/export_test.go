@@ -36,3 +36,74 @@ func (s *Store) CountCerts() int {
 	_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bCerts).Stats().KeyN; return nil })
 	return n
 }
+
+// AllCertsForTest returns every certificate record, by number.
+func (s *Store) AllCertsForTest() []Certificate {
+	var out []Certificate
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bCerts).ForEach(func(k, v []byte) error {
+			var c Certificate
+			if err := jsonUnmarshal(v, &c); err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	return out
+}
+
+// SetQueryLimitsForTest changes the in-memory sort cap and the count budget
+// of certificate queries and returns a function restoring them.
+func SetQueryLimitsForTest(gather, budget int) func() {
+	g, b := gatherCap, countBudget
+	gatherCap, countBudget = gather, budget
+	return func() { gatherCap, countBudget = g, b }
+}
+
+// IndexCountForTest counts the keys of the certificate indexes.
+func (s *Store) IndexCountForTest() int {
+	n := 0
+	_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bCertIdx).Stats().KeyN; return nil })
+	return n
+}
+
+// RebuildIndexForTest drops the certificate indexes and counters and
+// writes them again from the records, returning both states' dumps so a
+// test can compare what reindexCertTx kept with a fresh build.
+func (s *Store) RebuildIndexForTest() (before, after map[string]string, err error) {
+	dump := func(tx *bolt.Tx) map[string]string {
+		m := map[string]string{}
+		for _, name := range [][]byte{bCertIdx, bCertCount} {
+			_ = tx.Bucket(name).ForEach(func(k, v []byte) error {
+				m[string(name)+"|"+string(k)] = string(v)
+				return nil
+			})
+		}
+		return m
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		before = dump(tx)
+		for _, name := range [][]byte{bCertIdx, bCertCount} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		err := tx.Bucket(bCerts).ForEach(func(k, v []byte) error {
+			var c Certificate
+			if err := jsonUnmarshal(v, &c); err != nil {
+				return err
+			}
+			return reindexCertTx(tx, nil, &c)
+		})
+		after = dump(tx)
+		return err
+	})
+	return before, after, err
+}
+
+// TracePlansForTest sends every certificate query's plan to fn (nil: off).
+func TracePlansForTest(fn func(format string, args ...any)) { tracePlan = fn }

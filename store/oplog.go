@@ -56,6 +56,16 @@ const (
 	ActOccupationDel  Action = "occupation.delete"
 	ActSegmentRaise   Action = "segment.raise"
 	ActBackup         Action = "backup"
+
+	ActCertCancel        Action = "cert.cancel"
+	ActCertActivate      Action = "cert.activate"
+	ActCertPrint         Action = "cert.print"
+	ActCertMarkPrinted   Action = "cert.mark_printed"
+	ActCertExport        Action = "cert.export"
+	ActPrintFormatCreate Action = "print_format.create"
+	ActPrintFormatEdit   Action = "print_format.update"
+	ActPrintFormatDelete Action = "print_format.delete"
+	ActPrintFormatPick   Action = "print_format.default"
 )
 
 // ActionInfo is an action and its label, for filters.
@@ -109,6 +119,15 @@ var Actions = []ActionInfo{
 	{ActOccupationDel, "删除职业（工种）"},
 	{ActSegmentRaise, "调整证书号段"},
 	{ActBackup, "下载数据备份"},
+	{ActCertCancel, "注销证书"},
+	{ActCertActivate, "激活证书"},
+	{ActCertPrint, "打印证书"},
+	{ActCertMarkPrinted, "设置打印状态"},
+	{ActCertExport, "导出证书"},
+	{ActPrintFormatCreate, "新建打印格式"},
+	{ActPrintFormatEdit, "修改打印格式"},
+	{ActPrintFormatDelete, "删除打印格式"},
+	{ActPrintFormatPick, "设置默认打印格式"},
 }
 
 // Label is the Chinese name of the action.

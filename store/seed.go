@@ -175,6 +175,9 @@ func (s *Store) SeedDemo(hash string) error {
 				return err
 			}
 		}
-		return nil
+		if err := s.seedDemoBatchesTx(tx); err != nil {
+			return err
+		}
+		return s.seedDemoCertsTx(tx)
 	})
 }

@@ -1,0 +1,274 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/bytebufferpool"
+
+	"certreg/data"
+	"certreg/sheets"
+	"certreg/store"
+)
+
+// partial renders a fragment template with data as its dot (not wrapped in
+// a page): table rows and form rows that htmx swaps in place.
+func (s *Server) partial(c *fiber.Ctx, status int, tpl string, data any) error {
+	c.Vary("HX-Request")
+	buf := bytebufferpool.Get()
+	defer bytebufferpool.Put(buf)
+	if err := s.views.ExecuteTemplate(buf, tpl, data); err != nil {
+		return fmt.Errorf("render %s: %w", tpl, err)
+	}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Response().SetBody(buf.Bytes())
+	return nil
+}
+
+// batchOf loads the batch named by :id if the caller may see it.
+func (s *Server) batchOf(c *fiber.Ctx) (store.Batch, error) {
+	id, err := idParam(c)
+	if err != nil {
+		return store.Batch{}, err
+	}
+	return s.st.Batch(whoOf(c).actor(c.IP()), id)
+}
+
+func actorOf(c *fiber.Ctx) store.Actor { return whoOf(c).actor(c.IP()) }
+
+// stateConflict turns a *store.StateError into its message; ok is false
+// for any other error.
+func stateConflict(err error) (string, bool) {
+	var se *store.StateError
+	if errors.As(err, &se) {
+		return se.Error(), true
+	}
+	return "", false
+}
+
+// userMessage is the Chinese message of a store error meant for the user
+// (a validation, state or import error); ok is false for any other error.
+func userMessage(err error) (string, bool) {
+	var ve *store.ValidationError
+	var ie *store.ImportError
+	var ce *store.CandidateError
+	switch {
+	case errors.As(err, &ve):
+		return ve.Message, true
+	case errors.As(err, &ie):
+		return ie.Error(), true
+	case errors.As(err, &ce):
+		return ce.Error(), true
+	}
+	return stateConflict(err)
+}
+
+// attachment sets Content-Disposition with an ASCII fallback name and the
+// original name in RFC 5987 form (filename*), which every current browser
+// prefers.
+func attachment(c *fiber.Ctx, disposition, name string) {
+	var fallback strings.Builder
+	for _, r := range name {
+		switch {
+		case r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '%' || r == ';':
+			fallback.WriteByte('_')
+		default:
+			fallback.WriteRune(r)
+		}
+	}
+	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`%s; filename="%s"; filename*=UTF-8''%s`, disposition, fallback.String(), rfc5987(name)))
+}
+
+// rfc5987 percent-encodes everything but RFC 5987's attr-char.
+func rfc5987(s string) string {
+	const ok = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(ok, c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// Upload limits checked while reading a request, before the store's own
+// checks: they keep a request from making the server read more than needed.
+const (
+	maxWorkbookFiles = 1
+	maxMaterialFiles = store.MaxBatchDocs + store.MaxBatchImages
+)
+
+// uploadError is a refused upload, shown as a 422 with its message.
+type uploadError struct{ msg string }
+
+func (e *uploadError) Error() string { return e.msg }
+
+// formFiles returns the files of the multipart fields (nil when the request
+// is not multipart).
+func formFiles(c *fiber.Ctx, fields ...string) []*multipart.FileHeader {
+	form, err := c.MultipartForm()
+	if err != nil {
+		return nil
+	}
+	var out []*multipart.FileHeader
+	for _, f := range fields {
+		for _, fh := range form.File[f] {
+			if fh.Filename == "" && fh.Size == 0 {
+				continue // an empty file input
+			}
+			out = append(out, fh)
+		}
+	}
+	return out
+}
+
+// readUploads reads the files of the material fields, refusing more files
+// than a batch can hold before reading any.
+func readUploads(c *fiber.Ctx) ([]store.Upload, error) {
+	fhs := formFiles(c, "docs", "images", "files")
+	if len(fhs) > maxMaterialFiles {
+		return nil, &uploadError{fmt.Sprintf("一次选择了 %d 个文件：每个批次最多 %d 个文档和 %d 张图片", len(fhs), store.MaxBatchDocs, store.MaxBatchImages)}
+	}
+	out := make([]store.Upload, 0, len(fhs))
+	for _, fh := range fhs {
+		limit := int64(store.MaxDocSize)
+		if fh.Size > limit {
+			return nil, &uploadError{fmt.Sprintf("文件「%s」大小为 %.1f MB，超过每个文件 %d MB 的上限", fh.Filename, float64(fh.Size)/(1<<20), limit>>20)}
+		}
+		b, err := readFileHeader(fh, limit)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, store.Upload{Name: fh.Filename, Content: b})
+	}
+	return out, nil
+}
+
+func readFileHeader(fh *multipart.FileHeader, limit int64) ([]byte, error) {
+	f, err := fh.Open()
+	if err != nil {
+		return nil, fmt.Errorf("open upload: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read upload: %w", err)
+	}
+	return b, nil
+}
+
+// workbookUpload reads the one workbook of the field "file".
+func workbookUpload(c *fiber.Ctx) (name string, content []byte, err error) {
+	fhs := formFiles(c, "file")
+	switch {
+	case len(fhs) == 0:
+		return "", nil, &uploadError{"请选择填写好的合格人员名单（.xlsx 文件）"}
+	case len(fhs) > maxWorkbookFiles:
+		return "", nil, &uploadError{"只能上传一个名单文件"}
+	case fhs[0].Size > sheets.MaxFileSize:
+		return "", nil, &uploadError{fmt.Sprintf("文件大小为 %.1f MB，超过 %d MB 的上限，请分批导入", float64(fhs[0].Size)/(1<<20), sheets.MaxFileSize>>20)}
+	}
+	b, err := readFileHeader(fhs[0], sheets.MaxFileSize)
+	return fhs[0].Filename, b, err
+}
+
+// importView is the outcome of a refused workbook: a file-level message or
+// the rows with errors, and the staged file for the annotated download.
+type importView struct {
+	FileName  string
+	FileError string
+	Errors    []sheets.RowError // at most maxShownErrors
+	Total     int
+	Rows      int // rows with at least one error
+	Ref       string
+	BatchID   uint64
+}
+
+const maxShownErrors = 200
+
+// AnnotatedURL is the download of the workbook with the errors marked.
+func (v importView) AnnotatedURL() string {
+	if v.Ref == "" {
+		return ""
+	}
+	u := "/batches/annotated.xlsx?ref=" + v.Ref
+	if v.BatchID != 0 {
+		u += "&batch=" + itoa(v.BatchID)
+	}
+	return u
+}
+
+func newImportView(name string, res *sheets.Result) *importView {
+	v := &importView{FileName: name, Total: len(res.Errors), Rows: countRows(res.Errors)}
+	v.Errors = res.Errors
+	if len(v.Errors) > maxShownErrors {
+		v.Errors = v.Errors[:maxShownErrors]
+	}
+	return v
+}
+
+func countRows(errs []sheets.RowError) int {
+	seen := map[int]bool{}
+	for _, e := range errs {
+		seen[e.Row] = true
+	}
+	return len(seen)
+}
+
+// candForm is a candidate form (add, or edit in place) with its errors,
+// keyed by column header.
+type candForm struct {
+	BatchID uint64
+	ID      uint64 // 0 when adding
+	Seq     int
+	Raw     sheets.Raw
+	Errors  map[string]string
+	Message string
+	Scope   sheets.Scope
+	Levels  []data.Level
+	CSRF    string
+	Open    bool
+}
+
+// Columns used as error keys in the candidate templates.
+var candCols = struct{ Name, ID, Gender, WorkUnit, Occupation, Level, Phone, Remark string }{
+	sheets.ColName, sheets.ColIDNumber, sheets.ColGender, sheets.ColWorkUnit, sheets.ColOccupation, sheets.ColLevel, sheets.ColPhone, sheets.ColRemark,
+}
+
+func rawOf(c *fiber.Ctx) sheets.Raw {
+	return sheets.Raw{Name: c.FormValue("name"), IDNumber: c.FormValue("id_number"), Gender: c.FormValue("gender"),
+		WorkUnit: c.FormValue("work_unit"), Occupation: c.FormValue("occupation"), Level: c.FormValue("level"),
+		Phone: c.FormValue("phone"), Remark: c.FormValue("remark")}
+}
+
+// candidateErrors turns a store error of a candidate edit into form errors,
+// or returns the error when it is not about the input.
+func candidateErrors(err error) (map[string]string, string, error) {
+	var ce *store.CandidateError
+	if errors.As(err, &ce) {
+		return ce.Fields(), "请修正标出的内容后再保存。", nil
+	}
+	var ve *store.ValidationError
+	if errors.As(err, &ve) {
+		return map[string]string{}, ve.Message, nil
+	}
+	if msg, ok := stateConflict(err); ok {
+		return map[string]string{}, msg, nil
+	}
+	return nil, "", err
+}
+
+func (s *Server) candForm(c *fiber.Ctx, b store.Batch, id uint64, raw sheets.Raw) (candForm, error) {
+	sc, err := s.st.SheetScope(b.OrgID)
+	if err != nil {
+		return candForm{}, err
+	}
+	return candForm{BatchID: b.ID, ID: id, Raw: raw, Scope: sc, Levels: data.Levels(), CSRF: whoOf(c).csrfToken(), Errors: map[string]string{}}, nil
+}
