@@ -15,6 +15,13 @@ type homeData struct {
 	ValidCerts uint64
 	Links      []quickLink
 	Chart      barChart
+	Todo       []todoItem
+}
+
+// todoItem is a number of things waiting for the user, with where to go.
+type todoItem struct {
+	Label, Path, Tone string
+	Count             uint64
 }
 
 func (s *Server) home(c *fiber.Ctx) error {
@@ -28,6 +35,24 @@ func (s *Server) home(c *fiber.Ctx) error {
 		return err
 	}
 	d := homeData{Org: w.org, ValidCerts: total, Chart: monthChart(months)}
+	a := w.actor(c.IP())
+	if w.can(store.CapBatchReview) {
+		pending, _, err := s.st.ReviewCounts(a)
+		if err != nil {
+			return err
+		}
+		d.Todo = append(d.Todo, todoItem{Label: "待审核批次", Path: "/reviews/batches", Count: pending, Tone: "warn"})
+	}
+	if w.can(store.CapBatchManage) {
+		counts, err := s.st.BatchCounts(a)
+		if err != nil {
+			return err
+		}
+		d.Todo = append(d.Todo,
+			todoItem{Label: "待提交批次", Path: "/batches?tab=draft", Count: counts[store.TabDraft], Tone: "info"},
+			todoItem{Label: "审核中批次", Path: "/batches?tab=review", Count: counts[store.TabReview], Tone: "warn"},
+			todoItem{Label: "审核不通过批次", Path: "/batches?tab=rejected", Count: counts[store.TabRejected], Tone: "err"})
+	}
 	var candidates []quickLink
 	switch w.org.Type {
 	case store.Unit, store.Direct:
