@@ -334,3 +334,51 @@ func TestOrgListsAreScoped(t *testing.T) {
 		t.Fatalf("unit lists %d users", total)
 	}
 }
+
+func TestUsageBlocksDeletion(t *testing.T) {
+	w := fixture.Demo(t)
+	prov := w.Actor(t, "demo-province")
+	// A unit with a batch cannot be deleted even with only its admin.
+	unit, admin, err := w.Store.CreateOrg(w.Actor(t, "demo-dept"), store.OrgInput{Name: "测试培训学校", Type: store.Unit, Region: "3401", ParentID: w.Org(t, "demo-dept").ID},
+		store.NewOrgAdmin{Username: "cs-admin", Name: "测试", PasswordHash: fixture.DemoHash()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Store.SetScope(prov, unit.ID, store.Scope{"012": {5}}); err != nil {
+		t.Fatal(err)
+	}
+	a := store.Actor{UserID: admin.ID, Username: admin.Username, OrgID: unit.ID}
+	if _, err := w.Store.CreateBatch(a, store.NewBatch{Name: "一期", Candidates: approvalCandidates(950, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	verr(t, w.Store.DeleteOrg(prov, unit.ID), "批次")
+	// An occupation used by a candidate cannot be deleted or lose that level,
+	// even when no scope holds it any more.
+	if _, err := w.Store.CreateOccupation(prov, store.Occupation{Code: "961", Name: "临时工种", Levels: []int{5, 4}}); err != nil {
+		t.Fatal(err)
+	}
+	dept := w.Org(t, "demo-dept")
+	deptScope := dept.Scope
+	deptScope["961"] = []int{5}
+	if _, err := w.Store.SetScope(prov, dept.ID, deptScope); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Store.SetScope(prov, unit.ID, store.Scope{"012": {5}, "961": {5}}); err != nil {
+		t.Fatal(err)
+	}
+	cands := approvalCandidates(951, 1)
+	cands[0].OccupationCode, cands[0].OccupationName = "961", "临时工种"
+	if _, err := w.Store.CreateBatch(a, store.NewBatch{Name: "二期", Candidates: cands}); err != nil {
+		t.Fatal(err)
+	}
+	delete(deptScope, "961") // narrowing the dept narrows the unit
+	if _, err := w.Store.SetScope(prov, dept.ID, deptScope); err != nil {
+		t.Fatal(err)
+	}
+	verr(t, w.Store.DeleteOccupation(prov, "961"), "合格人员使用")
+	_, err = w.Store.UpdateOccupation(prov, store.Occupation{Code: "961", Name: "临时工种", Levels: []int{4}})
+	verr(t, err, "合格人员使用")
+	if _, err := w.Store.UpdateOccupation(prov, store.Occupation{Code: "961", Name: "临时工种", Levels: []int{5}}); err != nil {
+		t.Fatalf("dropping an unused level: %v", err)
+	}
+}

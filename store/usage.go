@@ -1,0 +1,46 @@
+package store
+
+import (
+	"bytes"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// What keeps an organisation or an occupation from being deleted: the
+// checks that batches and certificates register with the administration
+// store (org_admin.go, occupations.go).
+func init() {
+	orgUsageChecks = append(orgUsageChecks, func(tx *bolt.Tx, orgID uint64) string {
+		if n := orgBatchCountTx(tx, orgID); n > 0 {
+			return fmt.Sprintf("该机构有 %d 个批次", n)
+		}
+		return ""
+	})
+	occupationUsageChecks = append(occupationUsageChecks, candidatesUseOccupationTx)
+}
+
+// candidatesUseOccupationTx reports whether a candidate of any batch has the
+// occupation (at level, or any level when level is 0). It reads only the
+// keys of the candidates' duplicate index (batch id | ID number 0x00
+// occupation level), never a record: deleting an occupation is a rare act of
+// the province.
+func candidatesUseOccupationTx(tx *bolt.Tx, code string, level int) string {
+	want := []byte(code)
+	n := 0
+	c := tx.Bucket(bCandidateKey).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		hk := k[8:]
+		i := bytes.IndexByte(hk, 0)
+		if i < 0 || len(hk) != i+1+len(want)+1 || !bytes.Equal(hk[i+1:i+1+len(want)], want) {
+			continue
+		}
+		if level == 0 || hk[len(hk)-1] == byte('0'+level) {
+			n++
+		}
+	}
+	if n > 0 {
+		return fmt.Sprintf("仍有 %d 名批次中的合格人员使用", n)
+	}
+	return ""
+}
