@@ -39,6 +39,7 @@ func run(args []string) error {
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	restore := fs.String("restore", "", "restore a backup file (.tar.gz) into the empty -data directory, then exit")
 	proxyHeader := fs.String("proxy-header", "", "header with the client address set by a trusted reverse proxy (e.g. X-Real-IP)")
+	publicURL := fs.String("public-url", "", "public address for the verification links and QR codes on certificates (e.g. https://zjt.example.gov.cn); default: the address the clerk uses")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,7 +76,7 @@ func run(args []string) error {
 	if err := firstStart(st, *province, *demo); err != nil {
 		return err
 	}
-	app, err := handlers.New(handlers.Config{Store: st, Demo: *demo, TLS: *tlsCert != "", Logger: logger, ProxyHeader: *proxyHeader})
+	app, err := handlers.New(handlers.Config{Store: st, Demo: *demo, TLS: *tlsCert != "", Logger: logger, ProxyHeader: *proxyHeader, PublicURL: *publicURL})
 	if err != nil {
 		return err
 	}

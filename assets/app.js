@@ -194,3 +194,68 @@
     activate(all[i]);
   });
 })();
+
+// Certificates (issue 6): the selection count and the buttons that need a
+// selection; a print answers with a PDF download and no new page, so the
+// form is released and the table refreshed; the print-format form updates
+// its preview as it is edited.
+(function () {
+  "use strict";
+  function certForm() { return document.getElementById("cert-actions"); }
+  function updateSelection() {
+    var form = certForm();
+    if (!form) return;
+    var n = form.querySelectorAll('input[type=checkbox][name="n"]:checked').length;
+    var label = document.getElementById("cert-selected");
+    if (label) label.textContent = "已选 " + n + " 本";
+    form.querySelectorAll("[data-needs-selection]").forEach(function (b) { b.disabled = n === 0; });
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.closest && e.target.closest("#cert-actions")) updateSelection();
+  });
+  document.addEventListener("DOMContentLoaded", updateSelection);
+  document.addEventListener("htmx:afterSettle", updateSelection);
+
+  document.addEventListener("submit", function (e) {
+    if (e.defaultPrevented) return;
+    var form = e.target;
+    var btn = e.submitter;
+    var action = (btn && btn.getAttribute("formaction")) || form.getAttribute("action") || "";
+    if (!/\/certificates\/print$/.test(action)) return;
+    // The confirmation dialog adds the button's all=1 as a hidden field:
+    // it belongs to this submission only.
+    setTimeout(function () { form.querySelectorAll('input[type=hidden][name="all"]').forEach(function (i) { i.remove(); }); }, 0);
+    setTimeout(function () {
+      delete form.dataset.sending;
+      document.body.classList.remove("loading");
+      form.querySelectorAll(".btn.disabled").forEach(function (b) { b.classList.remove("disabled"); });
+      if (document.getElementById("cert-table") && window.htmx) {
+        window.htmx.ajax("GET", window.location.pathname + window.location.search, { target: "#cert-table", swap: "outerHTML" });
+      } else if (document.getElementById("print-status")) {
+        window.location.reload();
+      }
+    }, 2500);
+  });
+
+  // Live preview of a print format: data-preview names the <iframe>.
+  var timer = null;
+  function refreshPreview(form) {
+    var frame = document.querySelector(form.dataset.preview);
+    if (!frame) return;
+    var params = new URLSearchParams(new FormData(form));
+    params.delete("_csrf");
+    var q = params.toString();
+    frame.src = "/certificates/formats/preview?" + q;
+    document.querySelectorAll("[data-preview-link]").forEach(function (a) {
+      a.href = "/certificates/formats/preview?" + (a.dataset.previewLink === "calibration" ? "kind=calibration&" : "") + q;
+    });
+  }
+  function onEdit(e) {
+    var form = e.target && e.target.closest && e.target.closest("form[data-preview]");
+    if (!form) return;
+    clearTimeout(timer);
+    timer = setTimeout(function () { refreshPreview(form); }, 600);
+  }
+  document.addEventListener("input", onEdit);
+  document.addEventListener("change", onEdit);
+})();

@@ -34,6 +34,13 @@ type Config struct {
 	// LoginLimit is the number of login attempts allowed per client address
 	// per minute (0: 60).
 	LoginLimit int
+	// PublicURL is the address the public verification links and QR codes
+	// point at (e.g. https://zjt.ah.gov.cn); "" means the address of the
+	// request that prints them.
+	PublicURL string
+	// VerifyLimit is the number of public verifications allowed per client
+	// address per minute (0: 20).
+	VerifyLimit int
 }
 
 // Server holds the dependencies of every handler.
@@ -48,6 +55,7 @@ type Server struct {
 	paths   map[string]bool // GET paths that exist, for the menu
 	failMem *unknownFailures
 	views   *template.Template
+	certs   *certState // verification key and limiter (verify.go)
 }
 
 // New builds the fiber application with every route of the product.
@@ -72,6 +80,11 @@ func New(cfg Config) (*fiber.App, error) {
 	s := &Server{st: cfg.Store, demo: cfg.Demo, tls: cfg.TLS, now: cfg.Now, log: cfg.Logger,
 		limiter: auth.NewLimiter(cfg.LoginLimit, time.Minute, cfg.Now), failMem: newUnknownFailures(),
 		views: engine.Templates}
+	certs, err := newCertState(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.certs = certs
 	app := fiber.New(fiber.Config{
 		Immutable:             true,
 		DisableStartupMessage: true,

@@ -84,7 +84,19 @@ const (
 	tplCandFields   = "batches/_cand_fields"
 )
 
+// Certificates (issue 6).
+const (
+	tplCertList       = "certs/list"
+	tplCertTable      = "certs/_table"
+	tplCertDetail     = "certs/detail"
+	tplFormats        = "certs/formats"
+	tplFormat         = "certs/format"
+	tplFormatProblems = "certs/_format_problems"
+	tplVerify         = "certs/verify"
+)
+
 var allTemplates = []string{layoutMain, layoutPlain,
+	tplCertList, tplCertTable, tplCertDetail, tplFormats, tplFormat, tplFormatProblems, tplVerify,
 	tplBatches, tplBatchRows, tplBatchNew, tplBatch, tplImportErrors, tplCandRow, tplCandEdit, tplCandAdd, tplCandCount, tplCandidate, tplCandFields,
 	tplLogin, tplDemoCode, tplCode, tplSetup, tplRecoveryCodes,
 	tplHome, tplLogs, tplLogRows, tplSettings, tplRebind, tplError, tplPager,

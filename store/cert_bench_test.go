@@ -4,7 +4,6 @@ import (
 	"os"
 	"strconv"
 	"testing"
-	"time"
 
 	"certreg/fixture"
 	"certreg/store"
@@ -19,7 +18,7 @@ func benchCerts() int {
 	return 2_000_000
 }
 
-// LibraryQueries are the list queries of the benchmark: the unfiltered
+// libraryQueries are the list queries of the benchmark: the unfiltered
 // list in both orders and every single filter, with values taken from a
 // certificate of the scope.
 func libraryQueries(c store.Certificate) []struct {
@@ -75,18 +74,13 @@ func BenchmarkCertLibrary2M(b *testing.B) {
 			}
 			b.Run(scope[5:]+"/"+q.Name, func(b *testing.B) {
 				var page store.CertPage
-				start := time.Now()
 				for b.Loop() {
 					if page, err = w.Store.Certificates(a, q.Q); err != nil {
 						b.Fatal(err)
 					}
 				}
-				_ = start
 				b.ReportMetric(float64(page.Total), "total")
 				b.ReportMetric(float64(page.Scanned), "scanned")
-				if len(page.Certs) == 0 {
-					b.Fatalf("%s: empty page", q.Name)
-				}
 			})
 		}
 	}

@@ -68,6 +68,9 @@ var (
 	// countBudget bounds the index entries read to count a combination of
 	// filters that no counter answers; past it the total is a lower bound.
 	countBudget = 10000
+	// topCap is the largest path read whole to pick the first page of
+	// its matches in another order (only the page is kept and sorted).
+	topCap = 60000
 	// fillCap bounds the entries read to fill one page of a rare
 	// combination of filters along a long index.
 	fillCap = 2_000_000
@@ -90,12 +93,6 @@ func dayNumber(t time.Time) uint16 {
 		return 65535
 	}
 	return uint16(n)
-}
-
-// dayTime is midnight China time of day n.
-func dayTime(n uint16) time.Time {
-	t := dayEpoch.AddDate(0, 0, int(n))
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst)
 }
 
 func scopeBytes(id uint64) []byte {
@@ -303,12 +300,6 @@ type CertQuery struct {
 	Limit      int
 }
 
-// Filtered reports whether any filter is set.
-func (q CertQuery) Filtered() bool {
-	return q.OrgID != 0 || q.Number != "" || q.Name != "" || q.IDNumber != "" || q.Occupation != "" ||
-		q.Level != 0 || q.Status != "" || q.Printed != "" || !q.From.IsZero() || !q.To.IsZero()
-}
-
 // CertPage is one page of the library.
 type CertPage struct {
 	Certs []Certificate
@@ -354,12 +345,12 @@ type certFilter struct {
 	numLo, numHigh []byte // packed bounds of the number prefix
 }
 
-func (q CertQuery) normalise(scope uint64) (certFilter, error) {
+func (q CertQuery) normalise(scope uint64, maxLimit int) (certFilter, error) {
 	f := certFilter{scope: scopeBytes(scope), sort: q.Sort, desc: !q.Asc, offset: q.Offset, limit: q.Limit}
 	if f.sort != SortNumber {
 		f.sort = SortDate
 	}
-	if f.limit <= 0 || f.limit > MaxCertPage {
+	if f.limit <= 0 || f.limit > maxLimit {
 		f.limit = 20
 	}
 	if f.offset < 0 {
@@ -599,8 +590,9 @@ func dayCount(cnt *bolt.Bucket, scope []byte, from, to uint16) int {
 // others cannot check it without decoding records. The plan then costs
 // three ways of producing the page:
 //
-//   - gather: read the smallest path whole, sort the matches in memory
-//     (when it is at most gatherCap entries);
+//   - gather: read the smallest path whole and sort its matches in memory
+//     (at most gatherCap entries; up to topCap when only the first page or
+//     so is kept);
 //   - stream: walk the index that has the requested order (by date, by
 //     number, or the date range or number prefix given) and check the other
 //     conditions on each entry's summary, expecting (offset+limit) / share
@@ -667,7 +659,7 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 		p.est, p.exact = dayCount(cnt, sc, f.from, f.to), true
 		share *= float64(p.est) / float64(total)
 		paths = append(paths, p)
-		dayPath = &paths[len(paths)-1]
+		dayPath = &p
 	}
 	// Prefix searches are counted on their index, up to what can be sorted.
 	budget := func(p ixPath) (ixPath, error) {
@@ -684,7 +676,7 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 			return page, err
 		}
 		paths = append(paths, p)
-		numPath = &paths[len(paths)-1]
+		numPath = &p
 	}
 	var named []ixPath // name and ID paths: they must be the path when given
 	if f.active&fName != 0 {
@@ -745,7 +737,7 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 		streamCost = want / max(share, 1/float64(total))
 	}
 	gatherCost := math.Inf(1)
-	if best != nil && best.exact && best.est <= gatherCap {
+	if best != nil && best.exact && (best.est <= gatherCap || best.est <= topCap && f.offset+f.limit <= 1000) {
 		gatherCost = float64(best.est)
 		if best.pre != nil {
 			gatherCost /= 4 // already read
@@ -781,13 +773,22 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 			page.Total, page.Exact = best.est, false
 		}
 		numbers, err = streamPath(cur, &f, *best, single, &page, record, 0)
+	case math.IsInf(gatherCost, 1) && best != nil:
+		// Too many to sort: stream in the requested order, and if that
+		// reads far past its estimate (a filter correlated with the order),
+		// fall back to the filter's own order.
+		numbers, err = streamPath(cur, &f, base, single, &page, record, max(int(4*streamCost), countBudget))
+		if errors.Is(err, errStreamTooLong) {
+			page = CertPage{Scanned: page.Scanned}
+			numbers, err = streamPath(cur, &f, *best, single, &page, record, 0)
+		}
 	case math.IsInf(gatherCost, 1):
 		numbers, err = streamPath(cur, &f, base, single, &page, record, 0)
 	default:
 		// Streaming is expected to be cheaper, but the filters may be
 		// correlated with the order (a date range and numbers, which start
 		// with the year): past four times the estimate, gather instead.
-		numbers, err = streamPath(cur, &f, base, single, &page, record, max(int(4*streamCost), 1000))
+		numbers, err = streamPath(cur, &f, base, single, &page, record, max(int(4*streamCost), int(gatherCost/4), 1000))
 		if errors.Is(err, errStreamTooLong) {
 			page = CertPage{Scanned: page.Scanned}
 			numbers, err = gatherPath(cur, &f, *best, &page, record)
@@ -823,15 +824,40 @@ func gatherPath(cur *bolt.Cursor, f *certFilter, p ixPath, page *CertPage, recor
 		num [7]byte
 		day uint16
 	}
+	cmp := func(a, b hit) int {
+		if f.desc {
+			a, b = b, a
+		}
+		if f.sort == SortDate && a.day != b.day {
+			return int(a.day) - int(b.day)
+		}
+		return bytes.Compare(a.num[:], b.num[:])
+	}
+	// Only the first offset+limit in the requested order are kept: past
+	// twice that, the hits are sorted and cut.
+	keep := f.offset + f.limit
 	var hits []hit
+	var worst hit // the last kept after a cut: anything after it is dropped
+	cut := false
+	matched := 0
 	visit := func(k, v []byte) error {
 		ok, err := f.match(k, v, p.covers, record)
-		if ok {
-			h := hit{day: binary.BigEndian.Uint16(v[6:8])}
-			copy(h.num[:], k[len(k)-7:])
-			hits = append(hits, h)
+		if !ok || err != nil {
+			return err
 		}
-		return err
+		matched++
+		h := hit{day: binary.BigEndian.Uint16(v[6:8])}
+		copy(h.num[:], k[len(k)-7:])
+		if cut && cmp(h, worst) >= 0 {
+			return nil
+		}
+		hits = append(hits, h)
+		if len(hits) >= 2*keep+1024 {
+			slices.SortFunc(hits, cmp)
+			hits = hits[:keep]
+			worst, cut = hits[keep-1], true
+		}
+		return nil
 	}
 	if p.pre != nil {
 		for _, e := range p.pre {
@@ -845,21 +871,13 @@ func gatherPath(cur *bolt.Cursor, f *certFilter, p ixPath, page *CertPage, recor
 	}); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(hits, func(a, b hit) int {
-		if f.desc {
-			a, b = b, a
-		}
-		if f.sort == SortDate && a.day != b.day {
-			return int(a.day) - int(b.day)
-		}
-		return bytes.Compare(a.num[:], b.num[:])
-	})
-	page.Total, page.Exact, page.Order = len(hits), true, f.sort
+	slices.SortFunc(hits, cmp)
+	page.Total, page.Exact, page.Order = matched, true, f.sort
 	var numbers [][]byte
-	for i := f.offset; i < len(hits) && i < f.offset+f.limit; i++ {
+	for i := f.offset; i < len(hits) && i < keep; i++ {
 		numbers = append(numbers, hits[i].num[:])
 	}
-	page.More = f.offset+f.limit < len(hits)
+	page.More = keep < matched
 	return numbers, nil
 }
 

@@ -188,7 +188,8 @@ func (lw *libraryWorld) check(t *testing.T, user string, q store.CertQuery) stor
 		wantOrder = store.SortDate
 	}
 	fallback := page.Order == store.SortName && q.Name != "" || page.Order == store.SortID && q.IDNumber != "" ||
-		page.Order == store.SortNumber && (len(idcard.Normalize(q.IDNumber)) == 18 || q.Number != "")
+		page.Order == store.SortNumber && (len(idcard.Normalize(q.IDNumber)) == 18 || q.Number != "") ||
+		page.Order == store.SortDate && (!q.From.IsZero() || !q.To.IsZero())
 	if page.Order != wantOrder && !fallback {
 		t.Errorf("%s %+v: order %s", user, q, page.Order)
 	}
@@ -217,8 +218,8 @@ func (lw *libraryWorld) check(t *testing.T, user string, q store.CertQuery) stor
 func TestCertificateQueriesMatchBruteForce(t *testing.T) {
 	lw := newLibrary(t, 360)
 	t.Logf("%d certificates", len(lw.certs))
-	for _, limits := range [][2]int{{5000, 20000}, {40, 300}, {0, 50}} {
-		restore := store.SetQueryLimitsForTest(limits[0], limits[1])
+	for _, limits := range [][3]int{{5000, 20000, 60000}, {40, 300, 60000}, {0, 50, 0}, {20, 50, 100}} {
+		restore := store.SetQueryLimitsForTest(limits[0], limits[1], limits[2])
 		rng := rand.New(rand.NewPCG(1, uint64(limits[0])))
 		users := []string{"demo-unit", "demo-dept", "demo-province", "demo-direct", "wh-dept"}
 		pick := func() store.Certificate { return lw.certs[rng.IntN(len(lw.certs))] }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -141,6 +142,18 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 	}
 	day := IssueDay(now)
 	year := day.Year()
+	// The registration line names the approving organisation.
+	approver := org.Name
+	if req.Username != "" {
+		if id := tx.Bucket(bUserName).Get([]byte(strings.ToLower(req.Username))); id != nil {
+			var u User
+			if getJSON(tx.Bucket(bUsers), id, &u) == nil {
+				if o, err := orgTx(tx, u.OrgID); err == nil {
+					approver = o.Name
+				}
+			}
+		}
+	}
 	occNames := map[string]string{}
 	// Group by segment so each segment's serials are consecutive, in the
 	// order the holders came.
@@ -194,7 +207,7 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 				WorkUnit: h.WorkUnit, Phone: h.Phone, Occupation: h.Occupation, OccupationName: occNames[h.Occupation], Level: h.Level,
 				OrgID: org.ID, OrgName: org.Name, OrgPath: org.Path, Region: org.Region, BatchID: req.BatchID,
 				IssueDate: day, Status: CertValid, Version: 1,
-				History: []CertEvent{{Time: now, Kind: "注册", Username: req.Username, OrgName: org.Name, Detail: req.Detail}}}
+				History: []CertEvent{{Time: now, Kind: "注册", Username: req.Username, OrgName: approver, Detail: req.Detail}}}
 			if err := s.putCertTx(tx, c); err != nil {
 				return nil, err
 			}
@@ -322,6 +335,28 @@ func (s *Store) BatchCertificates(viewer Org, batchID uint64) ([]Certificate, er
 // province all; q.OrgID narrows it to an organisation inside that scope
 // (anything else is ErrNotFound). Every filter is answered from bCertIdx.
 func (s *Store) Certificates(a Actor, q CertQuery) (CertPage, error) {
+	return s.certificates(a, q, MaxCertPage)
+}
+
+// MaxExportRows is the most rows one export of the library holds.
+const MaxExportRows = 50000
+
+// CertificatesForExport returns every certificate of the library that q
+// selects, in its order and ignoring its paging; more than MaxExportRows is
+// a validation error asking for a narrower query.
+func (s *Store) CertificatesForExport(a Actor, q CertQuery) ([]Certificate, error) {
+	q.Offset, q.Limit = 0, MaxExportRows+1
+	page, err := s.certificates(a, q, MaxExportRows+1)
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Certs) > MaxExportRows {
+		return nil, invalid("", fmt.Sprintf("查询结果超过 %d 条，不能一次导出，请增加查询条件后再导出", MaxExportRows))
+	}
+	return page.Certs, nil
+}
+
+func (s *Store) certificates(a Actor, q CertQuery, maxLimit int) (CertPage, error) {
 	var page CertPage
 	err := s.db.View(func(tx *bolt.Tx) error {
 		u, own, err := actorTx(tx, a)
@@ -339,7 +374,7 @@ func (s *Store) Certificates(a Actor, q CertQuery) (CertPage, error) {
 			}
 			scope = o.ID
 		}
-		f, err := q.normalise(scope)
+		f, err := q.normalise(scope, maxLimit)
 		if err != nil {
 			return err
 		}

@@ -53,12 +53,12 @@ func (s *Store) AllCertsForTest() []Certificate {
 	return out
 }
 
-// SetQueryLimitsForTest changes the in-memory sort cap and the count budget
-// of certificate queries and returns a function restoring them.
-func SetQueryLimitsForTest(gather, budget int) func() {
-	g, b := gatherCap, countBudget
-	gatherCap, countBudget = gather, budget
-	return func() { gatherCap, countBudget = g, b }
+// SetQueryLimitsForTest changes the in-memory sort caps and the count
+// budget of certificate queries and returns a function restoring them.
+func SetQueryLimitsForTest(gather, budget, top int) func() {
+	g, b, t := gatherCap, countBudget, topCap
+	gatherCap, countBudget, topCap = gather, budget, top
+	return func() { gatherCap, countBudget, topCap = g, b, t }
 }
 
 // IndexCountForTest counts the keys of the certificate indexes.
@@ -107,3 +107,41 @@ func (s *Store) RebuildIndexForTest() (before, after map[string]string, err erro
 
 // TracePlansForTest sends every certificate query's plan to fn (nil: off).
 func TracePlansForTest(fn func(format string, args ...any)) { tracePlan = fn }
+
+// SupersedeForTest marks a certificate 已补办 by newNumber, as a reissue
+// will.
+func (s *Store) SupersedeForTest(number, newNumber string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		var c Certificate
+		if err := getJSON(tx.Bucket(bCerts), []byte(number), &c); err != nil {
+			return err
+		}
+		c.ReplacedBy = newNumber
+		if err := s.changeCertStatusTx(tx, &c, CertSuperseded, CertEvent{Time: s.Now(), Kind: "补办", Detail: "补办为 " + newNumber}); err != nil {
+			return err
+		}
+		return s.putCertTx(tx, c)
+	})
+}
+
+// PutUnderReviewForTest records a holder as a candidate of a batch under
+// review (batch 0: no longer).
+func (s *Store) PutUnderReviewForTest(idNumber, occupation string, level int, batchID uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if batchID == 0 {
+			return tx.Bucket(bUnderReview).Delete(holderKey(idNumber, occupation, level))
+		}
+		return tx.Bucket(bUnderReview).Put(holderKey(idNumber, occupation, level), itob(batchID))
+	})
+}
+
+// HolderForTest returns the number the holder index keeps for a person,
+// occupation and level ("" when none).
+func (s *Store) HolderForTest(idNumber, occupation string, level int) string {
+	var n string
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		n = string(tx.Bucket(bCertHolder).Get(holderKey(idNumber, occupation, level)))
+		return nil
+	})
+	return n
+}

@@ -1,0 +1,138 @@
+package handlers
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"certreg/store"
+)
+
+// The certificate detail (SPEC section 7): every field with the full ID
+// number (the caller's scope only), status, version, print status and
+// history, the registration's batch with its review log, and the actions
+// the caller may take on it: print and set the print status (its own unit),
+// cancel or activate (the province).
+
+type certDetailData struct {
+	Cert       store.Certificate
+	Batch      *store.Batch
+	BatchURL   string
+	BatchLog   []store.ReviewEntry
+	History    []store.CertEvent
+	Prints     []store.CertEvent
+	CanPrint   bool
+	CanStatus  bool
+	Formats    []formatChoice
+	Format     string
+	VerifyURL  string
+	Form       map[string]string
+	StatusForm string // which status form the errors belong to
+}
+
+// numberParam reads a 14-digit :number; anything else is not found.
+func numberParam(c *fiber.Ctx) (string, error) {
+	n := c.Params("number")
+	if len(n) != 14 || strings.Trim(n, "0123456789") != "" {
+		return "", fiber.ErrNotFound
+	}
+	return n, nil
+}
+
+func (s *Server) certDetail(c *fiber.Ctx) error {
+	return s.renderCertDetail(c, fiber.StatusOK, nil, nil, "")
+}
+
+func (s *Server) renderCertDetail(c *fiber.Ctx, status int, form, errs map[string]string, statusForm string) error {
+	number, err := numberParam(c)
+	if err != nil {
+		return err
+	}
+	return s.renderCertDetailOf(c, number, status, form, errs, statusForm)
+}
+
+func (s *Server) renderCertDetailOf(c *fiber.Ctx, number string, status int, form, errs map[string]string, statusForm string) error {
+	w := whoOf(c)
+	cert, err := s.st.Certificate(w.org, number)
+	if err != nil {
+		return err
+	}
+	a := w.actor(c.IP())
+	d := certDetailData{Cert: cert, Form: form, StatusForm: statusForm, CanStatus: w.can(store.CapCertStatus),
+		CanPrint: w.can(store.CapCertPrint) && cert.OrgID == w.org.ID, VerifyURL: s.verifyURL(c, cert.Number)}
+	if cert.BatchID != 0 {
+		if b, err := s.st.Batch(a, cert.BatchID); err == nil {
+			d.Batch = &b
+			if log, err := s.st.BatchLog(a, b.ID); err == nil {
+				d.BatchLog = log
+			}
+			switch {
+			case b.OrgID == w.org.ID && s.paths["/batches/:id"] && w.can(store.CapBatchManage):
+				d.BatchURL = "/batches/" + itoa(b.ID)
+			case s.paths["/reviews/batches/:id"] && w.can(store.CapBatchReview):
+				d.BatchURL = "/reviews/batches/" + itoa(b.ID)
+			}
+		} else if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrForbidden) {
+			return err
+		}
+	}
+	// Newest first; the registration is the oldest line.
+	for i := len(cert.History) - 1; i >= 0; i-- {
+		e := cert.History[i]
+		d.History = append(d.History, e)
+		if e.Kind == "打印" || e.Kind == "打印状态" {
+			d.Prints = append(d.Prints, e)
+		}
+	}
+	if d.CanPrint {
+		if d.Formats, d.Format, err = s.formatChoices(a); err != nil {
+			return err
+		}
+	}
+	return s.render(c, status, tplCertDetail, "证书 "+cert.Number, d, errs)
+}
+
+// certStatus is the province's 注销 or 激活 with a reason.
+func (s *Server) certStatus(c *fiber.Ctx) error {
+	w := whoOf(c)
+	number, err := numberParam(c)
+	if err != nil {
+		return err
+	}
+	action, reason := c.FormValue("action"), c.FormValue("reason")
+	var cert store.Certificate
+	switch action {
+	case "cancel":
+		cert, err = s.st.CancelCertificate(w.actor(c.IP()), number, reason)
+	case "activate":
+		cert, err = s.st.ActivateCertificate(w.actor(c.IP()), number, reason)
+	default:
+		return fiber.ErrNotFound
+	}
+	if err != nil {
+		errs, err := formErrors(err)
+		if err != nil {
+			return err
+		}
+		return s.renderCertDetail(c, fiber.StatusUnprocessableEntity, map[string]string{"reason": reason}, errs, action)
+	}
+	if action == "cancel" {
+		s.flash(c, "证书 "+cert.Number+" 已注销。")
+	} else {
+		s.flash(c, "证书 "+cert.Number+" 已激活。")
+	}
+	return s.redirect(c, "/certificates/"+cert.Number)
+}
+
+// formErrors is fieldErrors that keeps a whole-form message (field "").
+func formErrors(err error) (map[string]string, error) {
+	var ve *store.ValidationError
+	if !errors.As(err, &ve) {
+		return nil, err
+	}
+	if ve.Field == "" {
+		return map[string]string{"": ve.Message}, nil
+	}
+	return map[string]string{ve.Field: ve.Message, "": "请修正标出的内容后再提交。"}, nil
+}

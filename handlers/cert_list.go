@@ -1,0 +1,352 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"certreg/data"
+	"certreg/idcard"
+	"certreg/sheets"
+	"certreg/store"
+)
+
+// The certificate library (SPEC section 7): /certificates lists the
+// certificates of the caller's scope with every filter, sortable by number
+// and issue date, paged; htmx requests aimed at #cert-table get the table
+// only. The same filters drive the Excel export and "print all results".
+
+// certForm is the list's query as typed, kept for re-rendering.
+type certForm struct {
+	Number, Name, ID, Occupation, Level, Org, Status, Printed, From, To, Sort, Dir, Size string
+	Page                                                                                 int
+}
+
+var certFormFields = []string{"number", "name", "id", "occupation", "level", "org", "status", "printed", "from", "to", "sort", "dir", "size"}
+
+func parseCertForm(get func(string) string) certForm {
+	f := certForm{Number: get("number"), Name: get("name"), ID: get("id"), Occupation: get("occupation"), Level: get("level"),
+		Org: get("org"), Status: get("status"), Printed: get("printed"), From: get("from"), To: get("to"),
+		Sort: get("sort"), Dir: get("dir"), Size: get("size")}
+	for _, p := range []*string{&f.Number, &f.Name, &f.ID, &f.Occupation, &f.Level, &f.Org, &f.Status, &f.Printed, &f.From, &f.To, &f.Sort, &f.Dir, &f.Size} {
+		*p = strings.TrimSpace(*p)
+		if len(*p) > 60 {
+			*p = (*p)[:60]
+		}
+	}
+	if f.Sort != store.SortNumber {
+		f.Sort = store.SortDate
+	}
+	if f.Dir != "asc" {
+		f.Dir = "desc"
+	}
+	if f.Size != "50" && f.Size != "100" {
+		f.Size = "20"
+	}
+	f.Page, _ = strconv.Atoi(get("page"))
+	if f.Page < 1 || f.Page > 100000 {
+		f.Page = 1
+	}
+	return f
+}
+
+// values is the form as URL parameters, without defaults and page.
+func (f certForm) values() url.Values {
+	v := url.Values{}
+	for k, val := range map[string]string{"number": f.Number, "name": f.Name, "id": f.ID, "occupation": f.Occupation, "level": f.Level,
+		"org": f.Org, "status": f.Status, "printed": f.Printed, "from": f.From, "to": f.To} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if f.Sort != store.SortDate {
+		v.Set("sort", f.Sort)
+	}
+	if f.Dir != "desc" {
+		v.Set("dir", f.Dir)
+	}
+	if f.Size != "20" {
+		v.Set("size", f.Size)
+	}
+	return v
+}
+
+func (f certForm) size() int { n, _ := strconv.Atoi(f.Size); return n }
+
+// query turns the form into a store query; bad dates and levels are field
+// errors.
+func (f certForm) query() (store.CertQuery, map[string]string) {
+	q := store.CertQuery{Number: f.Number, Name: f.Name, IDNumber: f.ID, Occupation: f.Occupation, Status: store.CertStatus(f.Status),
+		Printed: f.Printed, Sort: f.Sort, Asc: f.Dir == "asc", Limit: f.size(), Offset: (f.Page - 1) * f.size()}
+	errs := map[string]string{}
+	if f.Level != "" {
+		q.Level, _ = strconv.Atoi(f.Level)
+		if q.Level < 1 || q.Level > 5 {
+			errs["level"] = "等级无效"
+		}
+	}
+	if f.Org != "" {
+		q.OrgID = parseUint(f.Org)
+		if q.OrgID == 0 {
+			errs["org"] = "机构无效"
+		}
+	}
+	for _, d := range []struct {
+		in  string
+		out *time.Time
+		key string
+	}{{f.From, &q.From, "from"}, {f.To, &q.To, "to"}} {
+		if d.in == "" {
+			continue
+		}
+		t, err := time.ParseInLocation("2006-01-02", d.in, cst)
+		if err != nil {
+			errs[d.key] = "日期格式应为 2026-01-31"
+			continue
+		}
+		*d.out = t
+	}
+	if len(errs) == 0 {
+		return q, nil
+	}
+	return q, errs
+}
+
+type certListData struct {
+	Form        certForm
+	Page        store.CertPage
+	Pager       certPager
+	Query       string // the filters as a query string, for links and forms
+	ExportURL   string
+	Orgs        []store.Org
+	Occupations []store.Occupation
+	Levels      []data.Level
+	ShowOrg     bool
+	CanPrint    bool
+	Formats     []formatChoice
+	Format      string
+	SortNumber  string // URL that sorts by number (toggling the direction)
+	SortDate    string
+	Error       string
+	Sizes       []string
+	OOB         bool // the table answers an htmx request: update the sort fields too
+}
+
+// certPager pages the list; without an exact total it offers only previous
+// and next.
+type certPager struct {
+	Full             pager // page links, with an exact total
+	Exact            bool
+	Page, From, To   int
+	PrevURL, NextURL string
+}
+
+func (s *Server) certList(c *fiber.Ctx) error {
+	return s.renderCertList(c, fiber.StatusOK, parseCertForm(func(k string) string { return c.Query(k) }), "")
+}
+
+// renderCertList renders the list (or, for htmx requests aimed at the table,
+// the table) for a form, with an error message above the table.
+func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message string) error {
+	w := whoOf(c)
+	d := certListData{Form: f, Levels: data.Levels(), ShowOrg: w.org.Type == store.Province || w.org.Type == store.Dept,
+		CanPrint: w.can(store.CapCertPrint), Error: message, Sizes: []string{"20", "50", "100"}}
+	vals := f.values()
+	d.Query = vals.Encode()
+	d.ExportURL = "/certificates/export"
+	if d.Query != "" {
+		d.ExportURL += "?" + d.Query
+	}
+	q, errs := f.query()
+	if errs != nil {
+		d.Page.Exact = true
+		d.Error = "请修正查询条件：" + firstValue(errs)
+		if status == fiber.StatusOK {
+			status = fiber.StatusUnprocessableEntity
+		}
+	} else {
+		page, err := s.st.Certificates(w.actor(c.IP()), q)
+		var ve *store.ValidationError
+		switch {
+		case errors.As(err, &ve):
+			d.Page.Exact = true
+			d.Error = "请修正查询条件：" + ve.Message
+			if status == fiber.StatusOK {
+				status = fiber.StatusUnprocessableEntity
+			}
+		case err != nil:
+			return err
+		default:
+			d.Page = page
+		}
+	}
+	d.Pager = newCertPager(vals, f, d.Page)
+	for _, sk := range []string{store.SortNumber, store.SortDate} {
+		v := f.values()
+		v.Set("sort", sk)
+		dir := "desc"
+		if f.Sort == sk && f.Dir == "desc" {
+			dir = "asc"
+		}
+		if dir == "asc" {
+			v.Set("dir", "asc")
+		} else {
+			v.Del("dir")
+		}
+		if sk == store.SortDate {
+			v.Del("sort")
+			d.SortDate = "/certificates?" + v.Encode()
+		} else {
+			d.SortNumber = "/certificates?" + v.Encode()
+		}
+	}
+	if d.CanPrint {
+		var err error
+		if d.Formats, d.Format, err = s.formatChoices(w.actor(c.IP())); err != nil {
+			return err
+		}
+	}
+	if isHTMX(c) && c.Get("HX-Target") == "cert-table" {
+		// The address bar gets the canonical query, not every empty field.
+		push := url.Values{}
+		for k, v := range vals {
+			push[k] = v
+		}
+		if f.Page > 1 {
+			push.Set("page", strconv.Itoa(f.Page))
+		}
+		c.Set("HX-Push-Url", "/certificates?"+push.Encode())
+		d.OOB = true
+		return s.fragment(c, status, tplCertTable, d)
+	}
+	if d.ShowOrg {
+		orgs, _, err := s.st.Orgs(w.org, store.OrgFilter{Limit: 100000})
+		if err != nil {
+			return err
+		}
+		d.Orgs = orgs
+	}
+	occs, err := s.st.Occupations()
+	if err != nil {
+		return err
+	}
+	d.Occupations = occs
+	title := "证书查询"
+	if w.org.Type == store.Province {
+		title = "证书库"
+	}
+	return s.render(c, status, tplCertList, title, d, nil)
+}
+
+func firstValue(m map[string]string) string {
+	for _, k := range []string{"number", "name", "id", "occupation", "level", "org", "status", "printed", "from", "to", ""} {
+		if v, ok := m[k]; ok {
+			return v
+		}
+	}
+	for _, v := range m {
+		return v
+	}
+	return ""
+}
+
+func newCertPager(vals url.Values, f certForm, page store.CertPage) certPager {
+	size := f.size()
+	v := url.Values{}
+	for k, x := range vals {
+		v[k] = x
+	}
+	p := certPager{Exact: page.Exact, Page: f.Page}
+	if page.Exact {
+		p.Full = newPager("/certificates", v, f.Page, size, page.Total)
+	} else {
+		link := func(n int) string {
+			w := url.Values{}
+			for k, x := range v {
+				w[k] = x
+			}
+			if n > 1 {
+				w.Set("page", strconv.Itoa(n))
+			}
+			return "/certificates?" + w.Encode()
+		}
+		if f.Page > 1 {
+			p.PrevURL = link(f.Page - 1)
+		}
+		if page.More {
+			p.NextURL = link(f.Page + 1)
+		}
+	}
+	if len(page.Certs) > 0 {
+		p.From = (f.Page-1)*size + 1
+		p.To = p.From + len(page.Certs) - 1
+	}
+	return p
+}
+
+// certExport sends the current list as .xlsx: masked IDs, every value
+// neutralised by sheets.Export.
+func (s *Server) certExport(c *fiber.Ctx) error {
+	w := whoOf(c)
+	f := parseCertForm(func(k string) string { return c.Query(k) })
+	q, errs := f.query()
+	if errs != nil {
+		return s.renderCertList(c, fiber.StatusUnprocessableEntity, f, "")
+	}
+	certs, err := s.st.CertificatesForExport(w.actor(c.IP()), q)
+	var ve *store.ValidationError
+	if errors.As(err, &ve) {
+		return s.renderCertList(c, fiber.StatusUnprocessableEntity, f, ve.Message)
+	}
+	if err != nil {
+		return err
+	}
+	header := []string{"证书编号", "姓名", "性别", "身份证号", "工作单位", "职业（工种）", "等级", "发证机构", "发证日期", "状态", "打印状态", "打印次数", "版本"}
+	rows := make([][]string, len(certs))
+	for i, ct := range certs {
+		rows[i] = []string{ct.Number, ct.Name, ct.Gender, idcard.Mask(ct.IDNumber), ct.WorkUnit, ct.OccupationName, ct.LevelName(),
+			ct.OrgName, ct.IssueDate.In(cst).Format("2006-01-02"), ct.Status.Label(), ct.PrintLabel(), strconv.Itoa(ct.PrintCount), strconv.Itoa(ct.Version)}
+	}
+	var buf bytes.Buffer
+	if err := sheets.Export(&buf, "证书", header, rows); err != nil {
+		return err
+	}
+	if err := s.st.LogCertExport(w.actor(c.IP()), len(rows), f.values().Encode()); err != nil {
+		return err
+	}
+	name := "证书查询结果-" + s.now().In(cst).Format("20060102-1504") + ".xlsx"
+	return sendDownload(c, buf.Bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name, true)
+}
+
+// sendDownload answers a file: attachment (or inline), nosniff, not cached.
+func sendDownload(c *fiber.Ctx, body []byte, contentType, filename string, attachment bool) error {
+	disp := "inline"
+	if attachment {
+		disp = "attachment"
+	}
+	c.Set(fiber.HeaderContentType, contentType)
+	c.Set(fiber.HeaderContentDisposition, disp+`; filename="`+asciiName(filename)+`"; filename*=UTF-8''`+url.PathEscape(filename))
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(body)
+}
+
+// asciiName is a fallback file name for old clients: the non-ASCII parts
+// dropped.
+func asciiName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < 0x80 && r > 0x20 && r != '"' && r != '\\' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return "download"
+	}
+	return b.String()
+}

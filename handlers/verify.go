@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"certreg/auth"
+	"certreg/idcard"
+	"certreg/store"
+)
+
+// Public verification (SPEC section 10): anyone may check a certificate by
+// its number and the holder's name, or through the QR code printed on it,
+// which carries an unguessable token (HMAC-SHA256 of the number under a key
+// kept in the database). A wrong name, a wrong token and an unknown number
+// get the very same answer, and every client address is limited to a few
+// lookups a minute, so the page never tells whether a number exists.
+
+// certState is what the certificate handlers keep between requests.
+type certState struct {
+	verifyKey []byte
+	limiter   *auth.Limiter
+	publicURL string
+}
+
+func newCertState(cfg Config) (*certState, error) {
+	key, err := cfg.Store.SecretKey("verify")
+	if err != nil {
+		return nil, err
+	}
+	n := cfg.VerifyLimit
+	if n == 0 {
+		n = 20
+	}
+	return &certState{verifyKey: key, limiter: auth.NewLimiter(n, time.Minute, cfg.Now), publicURL: strings.TrimRight(cfg.PublicURL, "/")}, nil
+}
+
+// verifyToken is the token of a certificate's QR link: 16 characters
+// (96 bits) of base64url HMAC-SHA256 of the number.
+func verifyToken(key []byte, number string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(number))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:16]
+}
+
+// validToken compares in constant time.
+func validToken(key []byte, number, token string) bool {
+	return len(token) == 16 && hmac.Equal([]byte(verifyToken(key, number)), []byte(token))
+}
+
+// verifyURL is the public address a certificate's QR code opens.
+func (s *Server) verifyURL(c *fiber.Ctx, number string) string {
+	base := s.certs.publicURL
+	if base == "" {
+		base = c.BaseURL()
+	}
+	return base + "/verify?" + url.Values{"n": {number}, "t": {verifyToken(s.certs.verifyKey, number)}}.Encode()
+}
+
+// verifyResult is what the page shows of a certificate: never the full ID.
+type verifyResult struct {
+	Number, Name, MaskedID, Occupation, Level, Issuer, ReplacedBy string
+	IssueDate                                                     time.Time
+	Status                                                        store.CertStatus
+}
+
+type verifyData struct {
+	Result   *verifyResult
+	NotFound bool
+	Limited  bool
+	ViaQR    bool
+	Form     map[string]string
+}
+
+func (s *Server) verifyPage(c *fiber.Ctx) error {
+	n, t := strings.TrimSpace(c.Query("n")), strings.TrimSpace(c.Query("t"))
+	if n == "" && t == "" {
+		return s.render(c, fiber.StatusOK, tplVerify, "证书查询", verifyData{}, nil)
+	}
+	return s.verifyLookup(c, n, func(cert store.Certificate) bool { return validToken(s.certs.verifyKey, cert.Number, t) }, true)
+}
+
+func (s *Server) verifySubmit(c *fiber.Ctx) error {
+	n := strings.TrimSpace(c.FormValue("number"))
+	name := store.NormalizeName(c.FormValue("name"))
+	if n == "" || name == "" {
+		return s.render(c, fiber.StatusUnprocessableEntity, tplVerify, "证书查询", verifyData{Form: map[string]string{"number": n, "name": c.FormValue("name")}},
+			map[string]string{"": "请填写证书编号和持证人姓名。"})
+	}
+	return s.verifyLookup(c, n, func(cert store.Certificate) bool {
+		return hmac.Equal([]byte(store.NormalizeName(cert.Name)), []byte(name))
+	}, false)
+}
+
+// verifyLookup answers one lookup: the certificate when match accepts it,
+// and otherwise one answer for every kind of miss.
+func (s *Server) verifyLookup(c *fiber.Ctx, number string, match func(store.Certificate) bool, qr bool) error {
+	if !s.certs.limiter.Allow("verify|" + c.IP()) {
+		return s.render(c, fiber.StatusTooManyRequests, tplVerify, "证书查询", verifyData{Limited: true}, nil)
+	}
+	cert, err := s.st.PublicCertificate(number)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err != nil || !match(cert) {
+		return s.render(c, fiber.StatusOK, tplVerify, "证书查询", verifyData{NotFound: true}, nil)
+	}
+	r := &verifyResult{Number: cert.Number, Name: cert.Name, MaskedID: idcard.Mask(cert.IDNumber), Occupation: cert.OccupationName,
+		Level: cert.LevelName(), Issuer: cert.OrgName, IssueDate: cert.IssueDate, Status: cert.Status, ReplacedBy: cert.ReplacedBy}
+	return s.render(c, fiber.StatusOK, tplVerify, "证书查询结果", verifyData{Result: r, ViaQR: qr}, nil)
+}
