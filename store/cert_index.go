@@ -273,6 +273,62 @@ func reindexCertTx(tx *bolt.Tx, old, new *Certificate) error {
 	return nil
 }
 
+// indexNewCertsTx indexes certificates that have just been issued, as
+// reindexCertTx(tx, nil, c) would for each, but with their keys written in
+// key order and their counters added up first: an approval of 1,000
+// certificates writes about 24,000 keys that way in one pass over the tree
+// and a few dozen counters instead of 18,000 counter updates.
+func indexNewCertsTx(tx *bolt.Tx, certs []Certificate) error {
+	// Keys start with field and scope (5 bytes): sorting each such group on
+	// its own is cheaper than one sort of everything, and the groups are
+	// then written in key order.
+	groups := map[string][]ixEntry{}
+	delta := map[string]uint64{}
+	for i := range certs {
+		e, counts, err := certIndex(&certs[i])
+		if err != nil {
+			return err
+		}
+		for _, x := range e {
+			g := string(x.key[:5])
+			if groups[g] == nil {
+				groups[g] = make([]ixEntry, 0, len(certs))
+			}
+			groups[g] = append(groups[g], x)
+		}
+		for _, k := range counts {
+			delta[string(k)]++
+		}
+	}
+	names := make([]string, 0, len(groups))
+	for g := range groups {
+		names = append(names, g)
+	}
+	slices.Sort(names)
+	idx := tx.Bucket(bCertIdx)
+	for _, g := range names {
+		entries := groups[g]
+		slices.SortFunc(entries, func(a, b ixEntry) int { return bytes.Compare(a.key[5:], b.key[5:]) })
+		for _, e := range entries {
+			if err := idx.Put(e.key, e.val); err != nil {
+				return err
+			}
+		}
+	}
+	keys := make([]string, 0, len(delta))
+	for k := range delta {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	cnt := tx.Bucket(bCertCount)
+	for _, k := range keys {
+		if err := cnt.Put([]byte(k), itob(btoi(cnt.Get([]byte(k)))+delta[k])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Sort orders of the certificate list.
 const (
 	SortDate   = "date"

@@ -212,9 +212,6 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 				return nil, err
 			}
 			num := []byte(c.Number)
-			if err := reindexCertTx(tx, nil, &c); err != nil {
-				return nil, err
-			}
 			if err := putIndexFill(batch, key(itob(req.BatchID), num)); err != nil {
 				return nil, err
 			}
@@ -227,6 +224,9 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 				return nil, fmt.Errorf("injected failure after %d certificates", written)
 			}
 		}
+	}
+	if err := indexNewCertsTx(tx, certs); err != nil {
+		return nil, err
 	}
 	month := day.Format("200601")
 	for _, id := range path {

@@ -27,7 +27,7 @@ func crashCandidates(run, k, n int) []sheets.Candidate {
 		// number unique across runs.
 		id := idcard.Make("340104", time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, k*n+i), run*50+i%50)
 		out[i] = sheets.Candidate{Row: i + 2, Name: "崩溃测试", IDNumber: id, Gender: idcard.Gender(id), WorkUnit: "测试单位",
-			OccupationCode: "012", OccupationName: "砌筑工", Level: 5}
+			OccupationCode: "012", OccupationName: "砌筑工", Level: 5 - k%5} // five segments, so 12 runs never exhaust one
 	}
 	return out
 }
