@@ -382,3 +382,10 @@ func TestUsageBlocksDeletion(t *testing.T) {
 		t.Fatalf("dropping an unused level: %v", err)
 	}
 }
+
+func TestCertificatesBlockDeletion(t *testing.T) {
+	w := fixture.Demo(t)
+	prov := w.Actor(t, "demo-province")
+	// 省直所 demo-direct has only its admin but holds certificates.
+	verr(t, w.Store.DeleteOrg(prov, w.Org(t, "demo-direct").ID), "张证书") // only its admin, but certificates
+}
