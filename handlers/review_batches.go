@@ -196,12 +196,9 @@ func (s *Server) reviewCandidate(c *fiber.Ctx) error {
 // with the list item and the action bar swapped out of band.
 func (s *Server) markCandidate(c *fiber.Ctx) error {
 	w := whoOf(c)
-	d, err := s.loadReview(c)
+	d, err := s.reviewable(c)
 	if err != nil {
 		return err
-	}
-	if !d.CanReview {
-		return notReviewable(d.Batch)
 	}
 	a := w.actor(c.IP())
 	cid := parseUint(c.Params("cid"))
@@ -235,6 +232,19 @@ func (s *Server) markCandidate(c *fiber.Ctx) error {
 	return s.fragment(c, fiber.StatusOK, tplReviewMarked, d)
 }
 
+// reviewable loads a batch for a review action: it must be with the
+// caller's organisation now.
+func (s *Server) reviewable(c *fiber.Ctx) (reviewData, error) {
+	d, err := s.loadReview(c)
+	if err != nil {
+		return d, err
+	}
+	if !d.CanReview {
+		return d, notReviewable(d.Batch)
+	}
+	return d, nil
+}
+
 // notReviewable answers a move on a batch the caller's organisation does
 // not hold now (a stale page, or another reviewer was faster).
 func notReviewable(b store.Batch) error {
@@ -256,12 +266,9 @@ func (s *Server) reviewError(c *fiber.Ctx, err error) error {
 
 func (s *Server) approveBatch(c *fiber.Ctx) error {
 	w := whoOf(c)
-	d, err := s.loadReview(c)
+	d, err := s.reviewable(c)
 	if err != nil {
 		return err
-	}
-	if !d.CanReview {
-		return notReviewable(d.Batch)
 	}
 	b, err := s.st.ApproveBatch(w.actor(c.IP()), d.Batch.ID)
 	if err != nil {
@@ -282,12 +289,9 @@ func (s *Server) approveBatch(c *fiber.Ctx) error {
 
 func (s *Server) rejectBatch(c *fiber.Ctx) error {
 	w := whoOf(c)
-	d, err := s.loadReview(c)
+	d, err := s.reviewable(c)
 	if err != nil {
 		return err
-	}
-	if !d.CanReview {
-		return notReviewable(d.Batch)
 	}
 	b, err := s.st.RejectBatch(w.actor(c.IP()), d.Batch.ID, c.FormValue("reason"), nil)
 	if err != nil {

@@ -247,32 +247,24 @@ func capsText(u User) string {
 // user must change it at the next login; the lockout is lifted and sessions
 // end.
 func (s *Store) ResetPassword(a Actor, id uint64, hash string) (User, error) {
-	var u User
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		_, target, _, _, err := managedUserTx(tx, a, id)
-		if err != nil {
-			return err
-		}
-		if target.ID == a.UserID {
-			return invalid("", "请在「设置 → 修改密码」中修改自己的密码")
-		}
-		target.PasswordHash, target.MustChange, target.PasswordChanged = hash, true, s.Now()
-		target.FailCount, target.LockedUntil = 0, time.Time{}
-		u = target
-		if err := putJSON(tx.Bucket(bUsers), itob(u.ID), u); err != nil {
-			return err
-		}
-		if err := deleteUserSessionsTx(tx, u.ID, nil); err != nil {
-			return err
-		}
-		return s.logTx(tx, a, ActUserReset, u.Username, "")
+	return s.resetAccount(a, id, ActUserReset, "请在「设置 → 修改密码」中修改自己的密码", func(u *User) {
+		u.PasswordHash, u.MustChange, u.PasswordChanged = hash, true, s.Now()
+		u.FailCount, u.LockedUntil = 0, time.Time{}
 	})
-	return u, err
 }
 
 // UnbindTOTP removes a user's authenticator and recovery codes: the next
 // login enrols again. Sessions end.
 func (s *Store) UnbindTOTP(a Actor, id uint64) (User, error) {
+	return s.resetAccount(a, id, ActUserUnbind, "请在「设置 → 身份验证器」中重新绑定自己的身份验证器", func(u *User) {
+		u.TOTPSecret, u.RecoveryHashes, u.TOTPLastStep = "", nil, 0
+	})
+}
+
+// resetAccount applies an administrator's reset to a user it manages (never
+// to itself: selfMsg says where to do that), ends the user's sessions and
+// logs the action, in one transaction.
+func (s *Store) resetAccount(a Actor, id uint64, action Action, selfMsg string, change func(u *User)) (User, error) {
 	var u User
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		_, target, _, _, err := managedUserTx(tx, a, id)
@@ -280,9 +272,9 @@ func (s *Store) UnbindTOTP(a Actor, id uint64) (User, error) {
 			return err
 		}
 		if target.ID == a.UserID {
-			return invalid("", "请在「设置 → 身份验证器」中重新绑定自己的身份验证器")
+			return invalid("", selfMsg)
 		}
-		target.TOTPSecret, target.RecoveryHashes, target.TOTPLastStep = "", nil, 0
+		change(&target)
 		u = target
 		if err := putJSON(tx.Bucket(bUsers), itob(u.ID), u); err != nil {
 			return err
@@ -290,7 +282,7 @@ func (s *Store) UnbindTOTP(a Actor, id uint64) (User, error) {
 		if err := deleteUserSessionsTx(tx, u.ID, nil); err != nil {
 			return err
 		}
-		return s.logTx(tx, a, ActUserUnbind, u.Username, "")
+		return s.logTx(tx, a, action, u.Username, "")
 	})
 	return u, err
 }
