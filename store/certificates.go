@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -193,9 +194,9 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 	}
 	certs := make([]Certificate, len(req.Holders))
 	path := append(append([]uint64(nil), org.Path...), org.ID)
-	tx.Bucket(bCerts).FillPercent = 0.9
-	batch := tx.Bucket(bCertBatch)
-	written := 0
+	// Numbers first: order lists the certificates in the order they are
+	// written, each segment's serials consecutive.
+	order := make([]int, 0, len(req.Holders))
 	for _, g := range groups {
 		first, sg, err := allocateTx(tx, year, org.Region, g.occ, g.level, len(g.idx), now)
 		if err != nil {
@@ -203,29 +204,82 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 		}
 		for j, i := range g.idx {
 			h := req.Holders[i]
-			c := Certificate{Number: fmt.Sprintf("%s%04d", sg.Code, first+j), Name: h.Name, Gender: h.Gender, IDNumber: h.IDNumber,
+			certs[i] = Certificate{Number: fmt.Sprintf("%s%04d", sg.Code, first+j), Name: h.Name, Gender: h.Gender, IDNumber: h.IDNumber,
 				WorkUnit: h.WorkUnit, Phone: h.Phone, Occupation: h.Occupation, OccupationName: occNames[h.Occupation], Level: h.Level,
 				OrgID: org.ID, OrgName: org.Name, OrgPath: org.Path, Region: org.Region, BatchID: req.BatchID,
 				IssueDate: day, Status: CertValid, Version: 1,
 				History: []CertEvent{{Time: now, Kind: "注册", Username: req.Username, OrgName: approver, Detail: req.Detail}}}
-			if err := s.putCertTx(tx, c); err != nil {
+			order = append(order, i)
+		}
+	}
+	// The records' JSON and the index entries are computed on other
+	// goroutines (they read only certs) while this one writes: the records
+	// chunk by chunk as they are encoded, then the index.
+	var (
+		plan    *newCertIndex
+		planErr error
+		planned = make(chan struct{})
+	)
+	go func() {
+		defer close(planned)
+		plan, planErr = planNewCertIndex(certs)
+	}()
+	const chunk = 50
+	raws := make([][]byte, len(order))
+	encErrs := make([]error, len(order))
+	chunks := make([]chan struct{}, (len(order)+chunk-1)/chunk)
+	for c := range chunks {
+		chunks[c] = make(chan struct{})
+	}
+	const encoders = 2 // encoder e encodes chunks e, e+encoders, ...
+	for e := 0; e < encoders; e++ {
+		go func() {
+			for c := e; c < len(chunks); c += encoders {
+				for k := c * chunk; k < min((c+1)*chunk, len(order)); k++ {
+					raws[k], encErrs[k] = json.Marshal(certs[order[k]])
+				}
+				close(chunks[c])
+			}
+		}()
+	}
+	defer func() { // on an early return too: nothing outlives the call
+		for _, ch := range chunks {
+			<-ch
+		}
+		<-planned
+	}()
+	tx.Bucket(bCerts).FillPercent = 0.9
+	certsB := tx.Bucket(bCerts)
+	batch := tx.Bucket(bCertBatch)
+	written := 0
+	for c, ch := range chunks {
+		<-ch
+		for k := c * chunk; k < min((c+1)*chunk, len(order)); k++ {
+			cert := &certs[order[k]]
+			if encErrs[k] != nil {
+				return nil, encErrs[k]
+			}
+			num := []byte(cert.Number)
+			if err := certsB.Put(num, raws[k]); err != nil {
 				return nil, err
 			}
-			num := []byte(c.Number)
 			if err := putIndexFill(batch, key(itob(req.BatchID), num)); err != nil {
 				return nil, err
 			}
-			if err := holders.Put(holderKey(h.IDNumber, h.Occupation, h.Level), num); err != nil {
+			if err := holders.Put(holderKey(cert.IDNumber, cert.Occupation, cert.Level), num); err != nil {
 				return nil, err
 			}
-			certs[i] = c
 			written++
 			if issueFailAfter > 0 && written >= issueFailAfter {
 				return nil, fmt.Errorf("injected failure after %d certificates", written)
 			}
 		}
 	}
-	if err := indexNewCertsTx(tx, certs); err != nil {
+	<-planned
+	if planErr != nil {
+		return nil, planErr
+	}
+	if err := plan.writeTx(tx); err != nil {
 		return nil, err
 	}
 	month := day.Format("200601")
@@ -247,7 +301,11 @@ func putIndexFill(b *bolt.Bucket, k []byte) error {
 
 // putCertTx stores a certificate record (its indexes are the caller's).
 func (s *Store) putCertTx(tx *bolt.Tx, c Certificate) error {
-	return putJSON(tx.Bucket(bCerts), []byte(c.Number), c)
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bCerts).Put([]byte(c.Number), raw)
 }
 
 // counterIssuedMonth counts certificates issued by an organisation and its
