@@ -24,6 +24,7 @@ import (
 const (
 	layoutMain  = "layouts/main"
 	layoutPlain = "layouts/plain"
+	layoutHead  = "layouts/_head"
 
 	tplLogin         = "auth/login"
 	tplDemoCode      = "auth/_demo_code"
@@ -95,7 +96,7 @@ const (
 	tplVerify         = "certs/verify"
 )
 
-var allTemplates = []string{layoutMain, layoutPlain,
+var allTemplates = []string{layoutMain, layoutPlain, layoutHead,
 	tplCertList, tplCertTable, tplCertDetail, tplFormats, tplFormat, tplFormatProblems, tplVerify,
 	tplBatches, tplBatchRows, tplBatchNew, tplBatch, tplImportErrors, tplCandRow, tplCandEdit, tplCandAdd, tplCandCount, tplCandidate, tplCandFields,
 	tplLogin, tplDemoCode, tplCode, tplSetup, tplRecoveryCodes,

@@ -364,18 +364,19 @@ func (s *Store) Orgs(viewer Org, f OrgFilter) ([]Org, int, error) {
 		}
 		return out[i].Code < out[j].Code
 	})
-	total := len(out)
-	if f.Limit <= 0 {
-		f.Limit = 20
+	page, total := pageOf(out, f.Offset, f.Limit)
+	return page, total, nil
+}
+
+// pageOf cuts one page (limit 0: 20 rows) out of a small list held in
+// memory and returns it with the list's length.
+func pageOf[T any](rows []T, offset, limit int) ([]T, int) {
+	total := len(rows)
+	if limit <= 0 {
+		limit = 20
 	}
-	if f.Offset > total {
-		f.Offset = total
-	}
-	end := f.Offset + f.Limit
-	if end > total {
-		end = total
-	}
-	return out[f.Offset:end], total, nil
+	offset = min(max(offset, 0), total)
+	return rows[offset:min(offset+limit, total)], total
 }
 
 func typeOrder(t OrgType) int {

@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -186,14 +185,8 @@ func (s *Store) UpdateUser(a Actor, id uint64, in UserEdit) (User, error) {
 		if err != nil {
 			return err
 		}
-		in.Name, in.Phone = strings.TrimSpace(in.Name), strings.TrimSpace(in.Phone)
-		switch {
-		case in.Name == "":
-			return invalid("name", "请填写姓名")
-		case utf8.RuneCountInString(in.Name) > 30:
-			return invalid("name", "姓名不能超过 30 个字")
-		case in.Phone != "" && !mobileRe.MatchString(in.Phone):
-			return invalid("phone", "手机号码应为 11 位数字，以 1 开头")
+		if in.Name, in.Phone, err = checkNamePhone(in.Name, in.Phone); err != nil {
+			return err
 		}
 		if in.IsAdmin != target.IsAdmin {
 			if !mayAppointAdmin(actor, org) {
@@ -381,16 +374,6 @@ func (s *Store) Users(viewer Org, f UserFilter) ([]UserRow, int, error) {
 		}
 		return nil
 	})
-	total := len(rows)
-	if f.Limit <= 0 {
-		f.Limit = 20
-	}
-	if f.Offset > total {
-		f.Offset = total
-	}
-	end := f.Offset + f.Limit
-	if end > total {
-		end = total
-	}
-	return rows[f.Offset:end], total, err
+	page, total := pageOf(rows, f.Offset, f.Limit)
+	return page, total, err
 }

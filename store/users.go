@@ -278,14 +278,9 @@ type ProfileInput struct{ Name, Phone string }
 // UpdateProfile changes the actor's own name and phone.
 func (s *Store) UpdateProfile(a Actor, in ProfileInput) (User, error) {
 	return s.updateUser(a.UserID, func(tx *bolt.Tx, u *User) error {
-		in.Name, in.Phone = strings.TrimSpace(in.Name), strings.TrimSpace(in.Phone)
-		switch {
-		case in.Name == "":
-			return invalid("name", "请填写姓名")
-		case utf8.RuneCountInString(in.Name) > 30:
-			return invalid("name", "姓名不能超过 30 个字")
-		case in.Phone != "" && !mobileRe.MatchString(in.Phone):
-			return invalid("phone", "手机号码应为 11 位数字，以 1 开头")
+		var err error
+		if in.Name, in.Phone, err = checkNamePhone(in.Name, in.Phone); err != nil {
+			return err
 		}
 		u.Name, u.Phone = in.Name, in.Phone
 		return s.logTx(tx, a, ActProfileUpdate, u.Username, "")
@@ -293,3 +288,17 @@ func (s *Store) UpdateProfile(a Actor, in ProfileInput) (User, error) {
 }
 
 var mobileRe = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+
+// checkNamePhone trims and checks a person's name and optional mobile number.
+func checkNamePhone(name, phone string) (string, string, error) {
+	name, phone = strings.TrimSpace(name), strings.TrimSpace(phone)
+	switch {
+	case name == "":
+		return "", "", invalid("name", "请填写姓名")
+	case utf8.RuneCountInString(name) > 30:
+		return "", "", invalid("name", "姓名不能超过 30 个字")
+	case phone != "" && !mobileRe.MatchString(phone):
+		return "", "", invalid("phone", "手机号码应为 11 位数字，以 1 开头")
+	}
+	return name, phone, nil
+}
