@@ -259,3 +259,29 @@
   document.addEventListener("input", onEdit);
   document.addEventListener("change", onEdit);
 })();
+
+// Uploads over the server's 60 MB request limit are stopped in the page:
+// the server would cut the connection before it could answer.
+(function () {
+  "use strict";
+  var LIMIT = 60 * 1024 * 1024;
+  function tooBig(form) {
+    var total = 0;
+    form.querySelectorAll("input[type=file]").forEach(function (input) {
+      Array.prototype.forEach.call(input.files || [], function (f) { total += f.size; });
+    });
+    return total > LIMIT;
+  }
+  function refuse(e) {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    if (window.appToast) window.appToast("上传的内容过大：一次提交的文件合计不能超过 60 MB，请分批上传。", "error");
+  }
+  document.addEventListener("submit", function (e) {
+    if (e.target.enctype === "multipart/form-data" && tooBig(e.target)) refuse(e);
+  }, true);
+  document.addEventListener("htmx:confirm", function (e) {
+    var f = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("form");
+    if (f && f.enctype === "multipart/form-data" && tooBig(f)) refuse(e);
+  });
+})();
