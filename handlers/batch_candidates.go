@@ -33,15 +33,7 @@ func htmxFail(c *fiber.Ctx, msg string) error {
 
 // candidateRow is one row of the table (htmx: after an edit is cancelled).
 func (s *Server) candidateRow(c *fiber.Ctx) error {
-	b, err := s.batchOf(c)
-	if err != nil {
-		return err
-	}
-	cid, err := candParam(c)
-	if err != nil {
-		return err
-	}
-	v, err := s.st.BatchCandidate(actorOf(c), b.ID, cid)
+	b, v, err := s.batchCandidate(c)
 	if err != nil {
 		return err
 	}
@@ -56,15 +48,7 @@ func (s *Server) candidateRow(c *fiber.Ctx) error {
 // editCandidate is the edit form of one candidate: a table row in place for
 // htmx, a page otherwise.
 func (s *Server) editCandidate(c *fiber.Ctx) error {
-	b, err := s.batchOf(c)
-	if err != nil {
-		return err
-	}
-	cid, err := candParam(c)
-	if err != nil {
-		return err
-	}
-	v, err := s.st.BatchCandidate(actorOf(c), b.ID, cid)
+	b, v, err := s.batchCandidate(c)
 	if err != nil {
 		return err
 	}
@@ -78,7 +62,7 @@ func (s *Server) editCandidate(c *fiber.Ctx) error {
 		}
 		return fiber.NewError(fiber.StatusUnprocessableEntity, msg)
 	}
-	f, err := s.candForm(c, b, cid, v.Raw())
+	f, err := s.candForm(c, b, v.ID, v.Raw())
 	if err != nil {
 		return err
 	}
@@ -172,19 +156,11 @@ func (s *Server) addCandidate(c *fiber.Ctx) error {
 }
 
 func (s *Server) removeCandidate(c *fiber.Ctx) error {
-	b, err := s.batchOf(c)
+	b, v, err := s.batchCandidate(c)
 	if err != nil {
 		return err
 	}
-	cid, err := candParam(c)
-	if err != nil {
-		return err
-	}
-	v, err := s.st.BatchCandidate(actorOf(c), b.ID, cid)
-	if err != nil {
-		return err
-	}
-	nb, err := s.st.RemoveCandidate(actorOf(c), b.ID, cid)
+	nb, err := s.st.RemoveCandidate(actorOf(c), b.ID, v.ID)
 	if err != nil {
 		if isHTMX(c) {
 			if msg, ok := userMessage(err); ok {
@@ -267,4 +243,19 @@ func (s *Server) ownEditable(c *fiber.Ctx, b store.Batch, doing string) (store.B
 		return b, false, &store.StateError{State: b.State, Doing: doing}
 	}
 	return b, true, nil
+}
+
+// batchCandidate loads the batch and the candidate a route names, within the
+// caller's scope.
+func (s *Server) batchCandidate(c *fiber.Ctx) (store.Batch, store.CandidateView, error) {
+	b, err := s.batchOf(c)
+	if err != nil {
+		return store.Batch{}, store.CandidateView{}, err
+	}
+	cid, err := candParam(c)
+	if err != nil {
+		return store.Batch{}, store.CandidateView{}, err
+	}
+	v, err := s.st.BatchCandidate(actorOf(c), b.ID, cid)
+	return b, v, err
 }
