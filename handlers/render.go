@@ -323,6 +323,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		code, msg = fiber.StatusNotFound, "您访问的页面或记录不存在。"
 	case errors.Is(err, store.ErrForbidden):
 		code, msg = fiber.StatusForbidden, "您没有执行此操作的权限。"
+		var fe *store.ForbiddenError
+		if errors.As(err, &fe) {
+			msg = fe.Msg
+		}
 	default:
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err.Error())
 	}

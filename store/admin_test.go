@@ -212,13 +212,10 @@ func TestCapabilityGrantRule(t *testing.T) {
 	verr(t, err, "证书打印")
 	_, err = w.Store.CreateUser(mgrActor, store.NewUser{OrgID: org.ID, Username: "u-3", Name: "丁", IsAdmin: true, PasswordHash: "h"})
 	verr(t, err, "管理员")
+	// A user holding what the manager lacks is out of its reach altogether.
 	clerk := w.User(t, "hfjg-clerk") // holds batch.manage, cert.view, cert.print
-	got, err := w.Store.UpdateUser(mgrActor, clerk.ID, store.UserEdit{Name: clerk.Name, Caps: []store.Cap{store.CapBatchManage}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got.Can(store.Unit, store.CapCertPrint) || !got.Can(store.Unit, store.CapCertView) {
-		t.Fatalf("caps the manager cannot grant were removed: %v", got.Caps)
+	if _, err := w.Store.UpdateUser(mgrActor, clerk.ID, store.UserEdit{Name: clerk.Name, Caps: []store.Cap{store.CapBatchManage}}); !errors.Is(err, store.ErrForbidden) {
+		t.Fatalf("manager edited a user holding more than it: %v", err)
 	}
 	// A superior grants within the subordinate's type.
 	if _, err := w.Store.CreateUser(w.Actor(t, "demo-dept"), store.NewUser{OrgID: org.ID, Username: "u-4", Name: "戊",
@@ -388,4 +385,68 @@ func TestCertificatesBlockDeletion(t *testing.T) {
 	prov := w.Actor(t, "demo-province")
 	// 省直所 demo-direct has only its admin but holds certificates.
 	verr(t, w.Store.DeleteOrg(prov, w.Org(t, "demo-direct").ID), "张证书") // only its admin, but certificates
+}
+
+// TestUserManagerCannotTakeOverStrongerAccounts walks the escalation chain: an
+// admin grants a new user only user.manage; that user must not reset,
+// unbind, disable or edit the admin or anyone holding a capability it lacks,
+// while it may still manage a user holding less.
+func TestUserManagerCannotTakeOverStrongerAccounts(t *testing.T) {
+	w := fixture.Demo(t)
+	admin := w.User(t, "demo-unit")
+	org := w.Org(t, "demo-unit")
+	mgr, err := w.Store.CreateUser(w.Actor(t, "demo-unit"), store.NewUser{OrgID: org.ID, Username: "only-users", Name: "甲",
+		Caps: []store.Cap{store.CapUserManage}, PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	weak, err := w.Store.CreateUser(w.Actor(t, "demo-unit"), store.NewUser{OrgID: org.ID, Username: "no-caps", Name: "乙", PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := store.Actor{UserID: mgr.ID, Username: mgr.Username, OrgID: org.ID}
+	clerk := w.User(t, "hfjg-clerk") // holds batch.manage, cert.view, cert.print
+	for _, target := range []store.User{admin, clerk} {
+		acts := map[string]func() error{
+			"reset":   func() error { _, err := w.Store.ResetPassword(m, target.ID, "x"); return err },
+			"unbind":  func() error { _, err := w.Store.UnbindTOTP(m, target.ID); return err },
+			"disable": func() error { _, err := w.Store.SetUserDisabled(m, target.ID, true); return err },
+			"edit": func() error {
+				_, err := w.Store.UpdateUser(m, target.ID, store.UserEdit{Name: target.Name, IsAdmin: target.IsAdmin, Caps: target.Caps})
+				return err
+			},
+			"view": func() error { _, _, _, err := w.Store.ManagedUser(m, target.ID); return err },
+		}
+		for name, act := range acts {
+			if err := act(); !errors.Is(err, store.ErrForbidden) {
+				t.Errorf("%s of %s by a user.manage-only user: got %v, want forbidden", name, target.Username, err)
+			}
+		}
+	}
+	after := w.User(t, "demo-unit")
+	if after.PasswordHash != admin.PasswordHash || after.TOTPSecret != admin.TOTPSecret || after.Disabled {
+		t.Fatal("the admin's account changed")
+	}
+	// Appointing an administrator needs one.
+	if _, err := w.Store.UpdateUser(m, weak.ID, store.UserEdit{Name: weak.Name, IsAdmin: true}); err == nil {
+		t.Fatal("a non-admin appointed an administrator")
+	}
+	// A user holding nothing the manager lacks stays manageable.
+	if _, err := w.Store.ResetPassword(m, weak.ID, "h2"); err != nil {
+		t.Fatalf("reset of a weaker user: %v", err)
+	}
+	// A superior's non-admin user manager is bound by the same rule.
+	deptMgr, err := w.Store.CreateUser(w.Actor(t, "demo-dept"), store.NewUser{OrgID: w.Org(t, "demo-dept").ID, Username: "dept-users",
+		Name: "丙", Caps: []store.Cap{store.CapUserManage}, PasswordHash: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm := store.Actor{UserID: deptMgr.ID, Username: deptMgr.Username, OrgID: deptMgr.OrgID}
+	if _, err := w.Store.ResetPassword(dm, admin.ID, "x"); !errors.Is(err, store.ErrForbidden) {
+		t.Fatalf("a dept user manager reset a unit admin: %v", err)
+	}
+	// The dept's admin still may.
+	if _, err := w.Store.ResetPassword(w.Actor(t, "demo-dept"), admin.ID, "x"); err != nil {
+		t.Fatalf("the dept admin reset the unit admin: %v", err)
+	}
 }

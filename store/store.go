@@ -35,6 +35,15 @@ func (e *ValidationError) Error() string { return e.Message }
 
 func invalid(field, msg string) error { return &ValidationError{Field: field, Message: msg} }
 
+// ForbiddenError refuses an action inside the caller's scope with a reason
+// in Chinese meant for the user. errors.Is(err, ErrForbidden) holds.
+type ForbiddenError struct{ Msg string }
+
+func (e *ForbiddenError) Error() string { return e.Msg }
+
+// Is makes a ForbiddenError match ErrForbidden.
+func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
+
 // Store is the application's database.
 type Store struct {
 	db  *bolt.DB

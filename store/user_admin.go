@@ -43,11 +43,9 @@ func userManagerTx(tx *bolt.Tx, a Actor, targetOrgID uint64) (User, Org, []Cap, 
 	return u, target, grantable, nil
 }
 
-// mayAppointAdmin: only the organisation's admin or a superior appoints or
-// removes administrators.
-func mayAppointAdmin(actor User, target Org) bool {
-	return actor.IsAdmin || actor.OrgID != target.ID
-}
+// mayAppointAdmin: only administrators (of the organisation or of a
+// superior) appoint or remove administrators.
+func mayAppointAdmin(actor User) bool { return actor.IsAdmin }
 
 // Grantable returns the capabilities the actor may grant to users of org.
 func (s *Store) Grantable(a Actor, orgID uint64) ([]Cap, error) {
@@ -93,8 +91,8 @@ func (s *Store) CreateUser(a Actor, in NewUser) (User, error) {
 		if err != nil {
 			return err
 		}
-		if in.IsAdmin && !mayAppointAdmin(actor, target) {
-			return invalid("is_admin", "只有机构管理员或上级机构才能设置管理员")
+		if in.IsAdmin && !mayAppointAdmin(actor) {
+			return invalid("is_admin", "只有管理员才能设置或取消管理员")
 		}
 		if in.IsAdmin {
 			in.Caps = nil
@@ -131,7 +129,8 @@ func sortCaps(caps []Cap) []Cap {
 	return out
 }
 
-// managedUserTx loads a user the actor may manage.
+// managedUserTx loads a user the actor may manage: one in its scope that
+// does not outrank it (see outranks).
 func managedUserTx(tx *bolt.Tx, a Actor, id uint64) (User, User, Org, []Cap, error) {
 	var u User
 	if err := getJSON(tx.Bucket(bUsers), itob(id), &u); err != nil {
@@ -141,7 +140,32 @@ func managedUserTx(tx *bolt.Tx, a Actor, id uint64) (User, User, Org, []Cap, err
 	if err != nil {
 		return User{}, User{}, Org{}, nil, err
 	}
+	if msg := outranks(u, actor, grantable); msg != "" {
+		return User{}, User{}, Org{}, nil, &ForbiddenError{Msg: msg}
+	}
 	return actor, u, target, grantable, nil
+}
+
+// outranks says why target is beyond actor's reach, or "" when it is not.
+// Whoever can reset a password or unbind an authenticator can log in as that
+// user, so an administrator of users may only act on users holding nothing
+// it could not grant itself: only administrators act on administrators, and
+// a user holding a capability outside grantable (what actor may grant in the
+// target's organisation) is out of reach. Acting on oneself is checked by
+// each action.
+func outranks(target, actor User, grantable []Cap) string {
+	if target.ID == actor.ID {
+		return ""
+	}
+	if target.IsAdmin && !actor.IsAdmin {
+		return "只有管理员才能管理管理员账户。"
+	}
+	for _, c := range target.Caps {
+		if checkGrant([]Cap{c}, grantable) != nil {
+			return fmt.Sprintf("该用户拥有您没有的「%s」权限，您不能管理该用户。", CapLabel(c))
+		}
+	}
+	return ""
 }
 
 // keepsAdminTx refuses a change that would leave the organisation without an
@@ -181,7 +205,7 @@ type UserEdit struct {
 func (s *Store) UpdateUser(a Actor, id uint64, in UserEdit) (User, error) {
 	var u User
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		actor, target, org, grantable, err := managedUserTx(tx, a, id)
+		actor, target, _, grantable, err := managedUserTx(tx, a, id)
 		if err != nil {
 			return err
 		}
@@ -189,8 +213,8 @@ func (s *Store) UpdateUser(a Actor, id uint64, in UserEdit) (User, error) {
 			return err
 		}
 		if in.IsAdmin != target.IsAdmin {
-			if !mayAppointAdmin(actor, org) {
-				return invalid("is_admin", "只有机构管理员或上级机构才能设置管理员")
+			if !mayAppointAdmin(actor) {
+				return invalid("is_admin", "只有管理员才能设置或取消管理员")
 			}
 			if target.ID == actor.ID {
 				return invalid("is_admin", "不能取消自己的管理员身份")
