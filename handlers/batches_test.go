@@ -90,7 +90,11 @@ func TestBatchScenarios(t *testing.T) {
 		{name: "another dept cannot download", user: "wh-dept", method: get, path: "/batches/" + draft + "/materials/" + file, status: 404},
 		{name: "the unit's dept reads it", user: "demo-dept", method: get, path: "/batches/" + pending, status: 200,
 			want: []string{demoPending, "合肥建工职业技能培训学校"}, absent: []string{"删除批次", "修改名称"}},
-		{name: "the dept downloads a material", user: "demo-dept", method: get, path: "/batches/" + draft + "/materials/" + file, status: 200},
+		// A draft is the unit's own until it is submitted.
+		{name: "the dept cannot read a draft", user: "demo-dept", method: get, path: "/batches/" + draft, status: 404, absent: []string{demoDraft, fullID}},
+		{name: "the province cannot read a draft", user: "demo-province", method: get, path: "/batches/" + draft, status: 404, absent: []string{demoDraft, fullID}},
+		{name: "the dept cannot download a draft's material", user: "demo-dept", method: get, path: "/batches/" + draft + "/materials/" + file, status: 404},
+		{name: "the dept cannot read a draft's candidate", user: "demo-dept", method: get, path: "/batches/" + draft + "/candidates/" + cand, htmx: true, status: 404, absent: []string{fullID}},
 		{name: "province reads a unit's batch", user: "ah-reviewer", method: get, path: "/batches/" + approved, status: 200},
 		{name: "a 省直所 cannot see a unit's batch", user: "demo-direct", method: get, path: "/batches/" + draft, status: 404},
 		{name: "unit cannot see a 省直所's batch", user: "demo-unit", method: get, path: "/batches/" + directDraft, status: 404},

@@ -314,6 +314,11 @@ func batchForTx(tx *bolt.Tx, a Actor, id uint64) (Batch, Org, error) {
 	if !viewer.Contains(owner) {
 		return Batch{}, Org{}, fmt.Errorf("batch %d: %w", id, ErrNotFound)
 	}
+	// A draft is its organisation's own until it is submitted: reviewers
+	// above it do not see it (nor its candidates and materials).
+	if b.State == BatchDraft && viewer.ID != owner.ID {
+		return Batch{}, Org{}, fmt.Errorf("draft batch %d seen by org %d: %w", id, viewer.ID, ErrNotFound)
+	}
 	return b, owner, nil
 }
 

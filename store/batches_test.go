@@ -353,6 +353,13 @@ func TestMovesOutsideTheDiagramAreRefused(t *testing.T) {
 	if _, err := w.Store.SubmitBatch(unit, pending.ID); err != nil {
 		t.Fatal(err)
 	}
+	rejected := newDraft(t, w, "demo-unit", "退回", people(20, 2))
+	if _, err := w.Store.SubmitBatch(unit, rejected.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Store.RejectBatch(dept, rejected.ID, "资料不全", nil); err != nil {
+		t.Fatal(err)
+	}
 	directDraft := newDraft(t, w, "demo-direct", "省直所批次", []sheets.Candidate{{Name: "省直", IDNumber: personID(30), WorkUnit: "安徽建工", OccupationCode: "012", Level: 5}})
 
 	type step struct {
@@ -373,8 +380,11 @@ func TestMovesOutsideTheDiagramAreRefused(t *testing.T) {
 		return func() error { _, err := w.Store.ReopenBatches(a, []uint64{id}); return err }
 	}
 	for _, s := range []step{
-		{"approve a draft", approve(dept, draft.ID), store.ErrConflict},
-		{"reject a draft", reject(dept, draft.ID), store.ErrConflict},
+		// A draft is the unit's own: its reviewers do not even see it.
+		{"approve a draft", approve(dept, draft.ID), store.ErrNotFound},
+		{"reject a draft", reject(dept, draft.ID), store.ErrNotFound},
+		{"approve a rejected batch", approve(dept, rejected.ID), store.ErrConflict},
+		{"reject a rejected batch", reject(dept, rejected.ID), store.ErrConflict},
 		{"reopen a draft", reopen(unit, draft.ID), store.ErrConflict},
 		{"submit twice", submit(unit, pending.ID), store.ErrConflict},
 		{"reopen a pending batch", reopen(unit, pending.ID), store.ErrConflict},
@@ -382,7 +392,8 @@ func TestMovesOutsideTheDiagramAreRefused(t *testing.T) {
 		{"province approves before the dept", approve(prov, pending.ID), store.ErrForbidden},
 		{"another dept approves", approve(otherDept, pending.ID), store.ErrNotFound},
 		{"another unit submits", submit(w.Actor(t, "hfcj-admin"), draft.ID), store.ErrNotFound},
-		{"dept submits its unit's draft", submit(dept, draft.ID), store.ErrForbidden},
+		{"dept submits its unit's draft", submit(dept, draft.ID), store.ErrNotFound},
+		{"dept renames its unit's rejected batch", func() error { _, err := w.Store.RenameBatch(dept, rejected.ID, "新名"); return err }, store.ErrForbidden},
 		{"edit a pending batch", func() error { _, err := w.Store.RenameBatch(unit, pending.ID, "新名"); return err }, store.ErrConflict},
 		{"add to a pending batch", func() error { _, err := w.Store.AddCandidate(unit, pending.ID, sheets.Raw{}); return err }, store.ErrConflict},
 		{"delete a pending batch", func() error { return w.Store.DeleteBatch(unit, pending.ID) }, store.ErrConflict},
@@ -430,39 +441,47 @@ func TestBatchScope(t *testing.T) {
 	}
 	f := b.Files
 	cands, _ := w.Store.BatchCandidates(w.Actor(t, "demo-unit"), b.ID, 0, 10)
-	for user, visible := range map[string]bool{
-		"demo-unit": true, "hfjg-clerk": true, "demo-dept": true, "demo-province": true, "ah-reviewer": true,
-		"hfcj-admin": false, "wh-dept": false, "whpx-admin": false, "demo-direct": false,
-	} {
-		a := w.Actor(t, user)
-		_, err := w.Store.Batch(a, b.ID)
-		_, _, ferr := w.Store.BatchFile(a, b.ID, f[0].Hash)
-		_, cerr := w.Store.BatchCandidates(a, b.ID, 0, 10)
-		_, lerr := w.Store.BatchLog(a, b.ID)
-		_, oerr := w.Store.BatchCandidate(a, b.ID, cands[0].ID)
-		for i, e := range []error{err, ferr, cerr, lerr, oerr} {
-			if visible && e != nil {
-				t.Errorf("%s cannot see (%d): %v", user, i, e)
+	check := func(submitted bool) {
+		for user, visible := range map[string]bool{
+			"demo-unit": true, "hfjg-clerk": true, "demo-dept": submitted, "demo-province": submitted, "ah-reviewer": submitted,
+			"hfcj-admin": false, "wh-dept": false, "whpx-admin": false, "demo-direct": false,
+		} {
+			a := w.Actor(t, user)
+			_, err := w.Store.Batch(a, b.ID)
+			_, _, ferr := w.Store.BatchFile(a, b.ID, f[0].Hash)
+			_, cerr := w.Store.BatchCandidates(a, b.ID, 0, 10)
+			_, lerr := w.Store.BatchLog(a, b.ID)
+			_, oerr := w.Store.BatchCandidate(a, b.ID, cands[0].ID)
+			for i, e := range []error{err, ferr, cerr, lerr, oerr} {
+				if visible && e != nil {
+					t.Errorf("%s cannot see (%d): %v", user, i, e)
+				}
+				if !visible && !errors.Is(e, store.ErrNotFound) {
+					t.Errorf("%s sees another unit's batch (%d): %v", user, i, e)
+				}
 			}
-			if !visible && !errors.Is(e, store.ErrNotFound) {
-				t.Errorf("%s sees another unit's batch (%d): %v", user, i, e)
-			}
-		}
-		if !visible {
-			if _, err := w.Store.RenameBatch(a, b.ID, "x"); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("%s renames: %v", user, err)
-			}
-			if _, err := w.Store.RemoveCandidate(a, b.ID, cands[0].ID); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("%s removes a candidate: %v", user, err)
-			}
-			if err := w.Store.DeleteBatch(a, b.ID); !errors.Is(err, store.ErrNotFound) {
-				t.Errorf("%s deletes: %v", user, err)
-			}
-			if list, _, _ := w.Store.Batches(a, store.BatchFilter{Tab: store.TabDraft, Name: "范围"}); len(list) != 0 {
-				t.Errorf("%s lists it", user)
+			if !visible {
+				if _, err := w.Store.RenameBatch(a, b.ID, "x"); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("%s renames: %v", user, err)
+				}
+				if _, err := w.Store.RemoveCandidate(a, b.ID, cands[0].ID); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("%s removes a candidate: %v", user, err)
+				}
+				if err := w.Store.DeleteBatch(a, b.ID); !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("%s deletes: %v", user, err)
+				}
+				if list, _, _ := w.Store.Batches(a, store.BatchFilter{Tab: store.TabDraft, Name: "范围"}); len(list) != 0 {
+					t.Errorf("%s lists it", user)
+				}
 			}
 		}
 	}
+	// A draft is the unit's own until it is submitted; then its reviewers see it.
+	check(false)
+	if _, err := w.Store.SubmitBatch(w.Actor(t, "demo-unit"), b.ID); err != nil {
+		t.Fatal(err)
+	}
+	check(true)
 	// Superiors see but do not edit.
 	if _, err := w.Store.RenameBatch(w.Actor(t, "demo-dept"), b.ID, "x"); !errors.Is(err, store.ErrForbidden) {
 		t.Errorf("dept renames: %v", err)
