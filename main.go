@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -39,7 +40,7 @@ func run(args []string) error {
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	restore := fs.String("restore", "", "restore a backup file (.tar.gz) into the empty -data directory, then exit")
 	proxyHeader := fs.String("proxy-header", "", "header with the client address set by a trusted reverse proxy (e.g. X-Real-IP)")
-	publicURL := fs.String("public-url", "", "public address for the verification links and QR codes on certificates (e.g. https://zjt.example.gov.cn); default: the address the clerk uses")
+	publicURL := fs.String("public-url", "", "public address for the verification links and QR codes on certificates (e.g. https://zjt.example.gov.cn); default: the province's setting in 系统设置 (with -demo: this machine's listen address)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,7 +77,11 @@ func run(args []string) error {
 	if err := firstStart(st, *province, *demo); err != nil {
 		return err
 	}
-	app, err := handlers.New(handlers.Config{Store: st, Demo: *demo, TLS: *tlsCert != "", Logger: logger, ProxyHeader: *proxyHeader, PublicURL: *publicURL})
+	pub := *publicURL
+	if pub == "" && *demo {
+		pub = demoPublicURL(*addr, *tlsCert != "")
+	}
+	app, err := handlers.New(handlers.Config{Store: st, Demo: *demo, TLS: *tlsCert != "", Logger: logger, ProxyHeader: *proxyHeader, PublicURL: pub})
 	if err != nil {
 		return err
 	}
@@ -102,6 +107,23 @@ func run(args []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return app.ShutdownWithContext(ctx)
+}
+
+// demoPublicURL is where a demo's QR codes point: the listen address on this
+// machine.
+func demoPublicURL(addr string, tls bool) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // firstStart seeds an empty data directory: the demo province with -demo,

@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -35,8 +36,8 @@ type Config struct {
 	// per minute (0: 60).
 	LoginLimit int
 	// PublicURL is the address the public verification links and QR codes
-	// point at (e.g. https://zjt.ah.gov.cn); "" means the address of the
-	// request that prints them.
+	// point at (e.g. https://zjt.ah.gov.cn); "" means the province's setting
+	// in 系统设置.
 	PublicURL string
 	// VerifyLimit is the number of public verifications allowed per client
 	// address per minute (0: 20).
@@ -56,10 +57,19 @@ type Server struct {
 	failMem *unknownFailures
 	views   *template.Template
 	certs   *certState // verification key and limiter (verify.go)
+	denials *denials
+	// csrfKey signs the CSRF tokens handed out before login.
+	csrfKey     []byte
+	proxyHeader string
 }
 
 // New builds the fiber application with every route of the product.
 func New(cfg Config) (*fiber.App, error) {
+	_, app, err := newServer(cfg)
+	return app, err
+}
+
+func newServer(cfg Config) (*Server, *fiber.App, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -72,19 +82,33 @@ func New(cfg Config) (*fiber.App, error) {
 	engine := html.NewFileSystem(http.FS(views.FS), ".html")
 	engine.AddFuncMap(funcs)
 	if err := engine.Load(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkTemplates(engine); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s := &Server{st: cfg.Store, demo: cfg.Demo, tls: cfg.TLS, now: cfg.Now, log: cfg.Logger,
 		limiter: auth.NewLimiter(cfg.LoginLimit, time.Minute, cfg.Now), failMem: newUnknownFailures(),
 		views: engine.Templates}
 	certs, err := newCertState(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.certs = certs
+	if s.csrfKey, err = cfg.Store.SecretKey("csrf"); err != nil {
+		return nil, nil, err
+	}
+	s.proxyHeader = cfg.ProxyHeader
+	if cfg.PublicURL != "" {
+		if s.certs.publicURL, err = store.CheckPublicURL(cfg.PublicURL); err != nil {
+			return nil, nil, fmt.Errorf("-public-url %q: %w", cfg.PublicURL, err)
+		}
+	}
+	s.denials = newDenials(func(action store.Action, a store.Actor, target, detail string) {
+		if err := s.st.Log(a, action, target, detail, false); err != nil {
+			s.log.Error("log refused request", "err", err.Error())
+		}
+	})
 	app := fiber.New(fiber.Config{
 		Immutable:             true,
 		DisableStartupMessage: true,
@@ -107,5 +131,6 @@ func New(cfg Config) (*fiber.App, error) {
 		}
 	}
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
-	return app, nil
+	s.startHousekeeping(app)
+	return s, app, nil
 }

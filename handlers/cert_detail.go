@@ -60,7 +60,14 @@ func (s *Server) renderCertDetailOf(c *fiber.Ctx, number string, status int, for
 	}
 	a := w.actor(c.IP())
 	d := certDetailData{Cert: cert, Form: form, StatusForm: statusForm, CanStatus: w.can(store.CapCertStatus),
-		CanPrint: w.can(store.CapCertPrint) && cert.OrgID == w.org.ID, VerifyURL: s.verifyURL(c, cert.Number)}
+		CanPrint: w.can(store.CapCertPrint) && cert.OrgID == w.org.ID}
+	base, err := s.publicURL()
+	if err != nil {
+		return err
+	}
+	if base != "" {
+		d.VerifyURL = s.verifyURL(base, cert.Number)
+	}
 	if cert.BatchID != 0 {
 		if b, err := s.st.Batch(a, cert.BatchID); err == nil {
 			d.Batch = &b

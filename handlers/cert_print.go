@@ -103,9 +103,9 @@ func (s *Server) selectedNumbers(c *fiber.Ctx, a store.Actor, o printOrigin) ([]
 
 // pdfCert is what a page prints of a certificate; the QR code opens its
 // public verification.
-func (s *Server) pdfCert(c *fiber.Ctx, ct store.Certificate) certpdf.Cert {
+func (s *Server) pdfCert(base string, ct store.Certificate) certpdf.Cert {
 	return certpdf.Cert{Number: ct.Number, Name: ct.Name, Gender: ct.Gender, IDNumber: ct.IDNumber, WorkUnit: ct.WorkUnit,
-		Occupation: ct.OccupationName, Level: ct.LevelName(), IssueDate: ct.IssueDate, Issuer: ct.OrgName, VerifyURL: s.verifyURL(c, ct.Number)}
+		Occupation: ct.OccupationName, Level: ct.LevelName(), IssueDate: ct.IssueDate, Issuer: ct.OrgName, VerifyURL: s.verifyURL(base, ct.Number)}
 }
 
 // certPrint sends the PDF of the selected certificates and records the print.
@@ -124,6 +124,13 @@ func (s *Server) certPrint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	base, err := s.publicURL()
+	if err != nil {
+		return err
+	}
+	if base == "" {
+		return s.printFail(c, o, msgNoPublicURL)
+	}
 	certs, err := s.st.PrintableCertificates(a, numbers)
 	var ve *store.ValidationError
 	if errors.As(err, &ve) {
@@ -134,7 +141,7 @@ func (s *Server) certPrint(c *fiber.Ctx) error {
 	}
 	pages := make([]certpdf.Cert, len(certs))
 	for i, ct := range certs {
-		pages[i] = s.pdfCert(c, ct)
+		pages[i] = s.pdfCert(base, ct)
 	}
 	var buf bytes.Buffer
 	if err := certpdf.Render(&buf, format, pages); err != nil {

@@ -22,6 +22,7 @@ type env struct {
 	t   *testing.T
 	w   *fixture.World
 	app *fiber.App
+	srv *Server
 }
 
 func newEnv(t *testing.T) *env {
@@ -31,12 +32,16 @@ func newEnv(t *testing.T) *env {
 
 func serve(t *testing.T, w *fixture.World) *env {
 	t.Helper()
-	app, err := New(Config{Store: w.Store, Demo: true, Now: w.Clock.Now, Logger: discardLogger(), LoginLimit: 1000, ProxyHeader: "X-Forwarded-For"})
+	srv, app, err := newServer(Config{Store: w.Store, Demo: true, Now: w.Clock.Now, Logger: discardLogger(), LoginLimit: 1000, ProxyHeader: "X-Forwarded-For",
+		PublicURL: testPublicURL})
 	if err != nil {
 		t.Fatalf("new app: %v", err)
 	}
-	return &env{t: t, w: w, app: app}
+	return &env{t: t, w: w, app: app, srv: srv}
 }
+
+// testPublicURL is the public address of the test servers.
+const testPublicURL = "https://zjt.example.gov.cn"
 
 // client is a browser: it keeps cookies and the page's CSRF token.
 type client struct {

@@ -57,12 +57,30 @@ func (s *Server) demoCode(c *fiber.Ctx) error {
 	return s.fragment(c, fiber.StatusOK, tplDemoCode, loginForm{Code: auth.Code(store.DemoSecret, s.now())})
 }
 
-// safeNext keeps only local paths, so the login cannot redirect elsewhere.
+// safeNext keeps only a path on this site, so the login cannot redirect
+// elsewhere. The value is parsed, not pattern-matched: browsers drop tabs and
+// newlines and read backslashes as slashes, so anything but printable ASCII
+// path characters is refused, and the result is rebuilt from the parsed path
+// and query alone.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
+	if next == "" || len(next) > 2000 || next[0] != '/' {
 		return ""
 	}
-	return next
+	for i := 0; i < len(next); i++ {
+		if ch := next[i]; ch <= 0x20 || ch >= 0x7f || ch == '\\' {
+			return ""
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.Path, "/login") {
+		return ""
+	}
+	out := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery}).String()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		return ""
+	}
+	return out
 }
 
 func (s *Server) loginSubmit(c *fiber.Ctx) error {
@@ -70,7 +88,7 @@ func (s *Server) loginSubmit(c *fiber.Ctx) error {
 	password := c.FormValue("password")
 	ip := c.IP()
 	if !s.limiter.Allow(ip) {
-		_ = s.st.Log(store.Actor{IP: ip, Username: clip(f.Username, 32)}, store.ActLoginFailure, clip(f.Username, 32), "请求过于频繁", false)
+		s.denials.record(s.now(), store.ActLoginFailure, store.Actor{IP: ip, Username: clip(f.Username, 32)}, clip(f.Username, 32), "请求过于频繁")
 		return s.renderLogin(c, fiber.StatusTooManyRequests, f, map[string]string{"": msgTooFast})
 	}
 	if f.Username == "" || password == "" {

@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -74,23 +77,21 @@ func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// requestLog writes one line per request with the status that was sent: an
+// error is turned into its page here, so the line sees the page's status
+// (a store's ErrNotFound is a 404, not a 500).
 func (s *Server) requestLog(c *fiber.Ctx) error {
 	start := time.Now()
-	err := c.Next()
-	status := c.Response().StatusCode()
-	if err != nil {
-		var fe *fiber.Error
-		if errors.As(err, &fe) {
-			status = fe.Code
-		} else {
-			status = 500
+	if err := c.Next(); err != nil {
+		if herr := s.errorHandler(c, err); herr != nil {
+			return herr
 		}
 	}
 	if !strings.HasPrefix(c.Path(), "/assets/") {
-		s.log.Info("request", "method", c.Method(), "path", c.Path(), "status", status,
+		s.log.Info("request", "method", c.Method(), "path", c.Path(), "status", c.Response().StatusCode(),
 			"ms", float64(time.Since(start).Microseconds())/1000)
 	}
-	return err
+	return nil
 }
 
 // loadSession reads the session cookie and finds the user and organisation.
@@ -117,12 +118,32 @@ func (s *Server) loadSession(c *fiber.Ctx) error {
 	}
 	if w.token == "" {
 		w.preCSRF = c.Cookies(cookiePreCSRF)
-		if len(w.preCSRF) < 20 {
-			w.preCSRF = auth.Token(24)
+		if !s.validPreToken(w.preCSRF) {
+			w.preCSRF = s.newPreToken()
 			s.setCookie(c, cookiePreCSRF, w.preCSRF, 0)
 		}
 	}
 	return c.Next()
+}
+
+// Before login the CSRF token lives in a cookie (there is no session yet).
+// It is a random nonce with the server's HMAC of it, so a client cannot make
+// up a cookie and form field pair of its own: only a token this server issued
+// passes.
+func (s *Server) newPreToken() string {
+	n := auth.Token(18)
+	return n + "." + s.preTokenMAC(n)
+}
+
+func (s *Server) preTokenMAC(nonce string) string {
+	m := hmac.New(sha256.New, s.csrfKey)
+	m.Write([]byte("pre-login csrf|" + nonce))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:22]
+}
+
+func (s *Server) validPreToken(tok string) bool {
+	nonce, mac, ok := strings.Cut(tok, ".")
+	return ok && len(nonce) >= 18 && len(tok) < 100 && hmac.Equal([]byte(mac), []byte(s.preTokenMAC(nonce)))
 }
 
 // csrfToken is the token the caller's forms must carry.
@@ -133,24 +154,77 @@ func (w *who) csrfToken() string {
 	return w.preCSRF
 }
 
-// csrf refuses a state-changing request without the caller's token, from the
-// form field _csrf or the X-CSRF-Token header.
+// csrf refuses a state-changing request that comes from another site, or
+// that lacks the caller's token in the X-CSRF-Token header or the form field
+// _csrf of the request body (never the query string, which ends up in logs
+// and Referer headers).
 func (s *Server) csrf(c *fiber.Ctx) error {
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		return c.Next()
 	}
+	if s.crossSite(c) {
+		s.denied(c, "跨站请求")
+		return fiber.NewError(fiber.StatusForbidden, "请求来源无效：请在本系统的页面上操作。")
+	}
 	w := whoOf(c)
 	got := c.Get("X-CSRF-Token")
 	if got == "" {
-		got = c.FormValue("_csrf")
+		got = bodyField(c, "_csrf")
 	}
 	want := w.csrfToken()
 	if got == "" || want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		_ = s.st.Log(w.actor(c.IP()), store.ActAccessDenied, c.Method()+" "+c.Path(), "CSRF 令牌无效", false)
+		s.denied(c, "CSRF 令牌无效")
 		return fiber.NewError(fiber.StatusForbidden, "页面已过期或请求来源无效，请刷新页面后重试。")
 	}
 	return c.Next()
+}
+
+// bodyField reads a field of a url-encoded or multipart request body, and
+// nothing else (c.FormValue would also take the query string).
+func bodyField(c *fiber.Ctx, name string) string {
+	ct := strings.ToLower(string(c.Request().Header.ContentType()))
+	switch {
+	case strings.HasPrefix(ct, fiber.MIMEApplicationForm):
+		return string(c.Request().PostArgs().Peek(name))
+	case strings.HasPrefix(ct, fiber.MIMEMultipartForm):
+		if f, err := c.MultipartForm(); err == nil && len(f.Value[name]) > 0 {
+			return f.Value[name][0]
+		}
+	}
+	return ""
+}
+
+// crossSite reports a request a browser sent on behalf of another site:
+// Sec-Fetch-Site (sent by every current browser) says so, or the Origin is
+// not this server's. Requests without either header (scripts, old
+// browsers) still need the token.
+func (s *Server) crossSite(c *fiber.Ctx) bool {
+	switch c.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return true
+	}
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return true // "null" and the like
+	}
+	if strings.EqualFold(u.Host, string(c.Request().Host())) {
+		return false
+	}
+	if s.proxyHeader != "" && strings.EqualFold(u.Host, c.Get(fiber.HeaderXForwardedHost)) {
+		return false
+	}
+	if base, err := s.publicURL(); err == nil && base != "" {
+		if p, err := url.Parse(base); err == nil && strings.EqualFold(p.Host, u.Host) {
+			return false
+		}
+	}
+	return true
 }
 
 // guard enforces a route's access rule.
@@ -208,9 +282,14 @@ func containsType(ts []store.OrgType, t store.OrgType) bool {
 }
 
 func (s *Server) deny(c *fiber.Ctx) error {
-	w := whoOf(c)
-	_ = s.st.Log(w.actor(c.IP()), store.ActAccessDenied, c.Method()+" "+c.Path(), "", false)
+	s.denied(c, "")
 	return fiber.NewError(fiber.StatusForbidden, "您没有访问此页面的权限。")
+}
+
+// denied records a refused request in the operation log, at a bounded cost
+// (see denials).
+func (s *Server) denied(c *fiber.Ctx, detail string) {
+	s.denials.record(s.now(), store.ActAccessDenied, whoOf(c).actor(c.IP()), c.Method()+" "+c.Path(), detail)
 }
 
 func (s *Server) toLogin(c *fiber.Ctx) error {

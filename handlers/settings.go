@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -12,16 +13,20 @@ import (
 )
 
 type settingsData struct {
-	Tab       string
-	User      store.User
-	Org       store.Org
-	Parent    *store.Org
-	System    store.Settings
-	IsAdmin   bool
-	Province  bool
-	Form      map[string]string
-	ScopeRows []scopeRow
-	Levels    []data.Level
+	Tab    string
+	User   store.User
+	Org    store.Org
+	Parent *store.Org
+	System store.Settings
+	// PublicURLFlag is the -public-url the server was started with, which
+	// overrides the setting.
+	PublicURLFlag string
+	LogArchive    string
+	IsAdmin       bool
+	Province      bool
+	Form          map[string]string
+	ScopeRows     []scopeRow
+	Levels        []data.Level
 }
 
 func (s *Server) settings(c *fiber.Ctx) error {
@@ -40,7 +45,7 @@ func (s *Server) renderSettings(c *fiber.Ctx, status int, tab string, form map[s
 		return err
 	}
 	d := settingsData{Tab: tab, User: w.user, Org: w.org, System: st, IsAdmin: w.user.IsAdmin,
-		Province: w.org.Type == store.Province, Form: form}
+		Province: w.org.Type == store.Province, Form: form, PublicURLFlag: s.certs.publicURL, LogArchive: s.st.LogArchiveDir()}
 	if w.org.ParentID != 0 {
 		if p, err := s.st.Org(w.org.ParentID); err == nil {
 			d.Parent = &p
@@ -191,16 +196,27 @@ func (s *Server) saveSystem(c *fiber.Ctx) error {
 	if !w.user.IsAdmin {
 		return s.deny(c)
 	}
-	days, err := strconv.Atoi(c.FormValue("password_max_age_days"))
+	form := map[string]string{"password_max_age_days": c.FormValue("password_max_age_days"),
+		"log_retention_months": c.FormValue("log_retention_months", "0"), "public_url": c.FormValue("public_url")}
+	errs := map[string]string{}
+	days, err := strconv.Atoi(strings.TrimSpace(form["password_max_age_days"]))
 	if err != nil {
-		return s.renderSettings(c, fiber.StatusUnprocessableEntity, "system", nil, map[string]string{"password_max_age_days": "请输入整数天数（0 表示不限）。"})
+		errs["password_max_age_days"] = "请输入整数天数（0 表示不限）。"
 	}
-	if err := s.st.SaveSettings(w.actor(c.IP()), store.Settings{PasswordMaxAgeDays: days}); err != nil {
+	months, err := strconv.Atoi(strings.TrimSpace(form["log_retention_months"]))
+	if err != nil {
+		errs["log_retention_months"] = "请输入整数月数（0 表示永久保留）。"
+	}
+	if len(errs) > 0 {
+		return s.renderSettings(c, fiber.StatusUnprocessableEntity, "system", form, errs)
+	}
+	if err := s.st.SaveSettings(w.actor(c.IP()), store.Settings{PasswordMaxAgeDays: days, LogRetentionMonths: months,
+		PublicURL: form["public_url"]}); err != nil {
 		errs, err := fieldErrors(err)
 		if err != nil {
 			return err
 		}
-		return s.renderSettings(c, fiber.StatusUnprocessableEntity, "system", nil, errs)
+		return s.renderSettings(c, fiber.StatusUnprocessableEntity, "system", form, errs)
 	}
 	s.flash(c, "系统设置已保存。")
 	return s.redirect(c, "/settings?tab=system")

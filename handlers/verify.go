@@ -55,12 +55,23 @@ func validToken(key []byte, number, token string) bool {
 	return len(token) == 16 && hmac.Equal([]byte(verifyToken(key, number)), []byte(token))
 }
 
-// verifyURL is the public address a certificate's QR code opens.
-func (s *Server) verifyURL(c *fiber.Ctx, number string) string {
-	base := s.certs.publicURL
-	if base == "" {
-		base = c.BaseURL()
+// msgNoPublicURL explains why nothing with a QR code can be printed yet.
+const msgNoPublicURL = "证书上的二维码需要本系统的公开访问地址：请省厅管理员在「设置 → 系统设置」中填写“公开访问地址”后再打印。"
+
+// publicURL is the address verification links and QR codes open: the
+// -public-url flag, else the province's setting, else "" (not set). It never
+// comes from a request header, which the client chooses.
+func (s *Server) publicURL() (string, error) {
+	if s.certs.publicURL != "" {
+		return s.certs.publicURL, nil
 	}
+	st, err := s.st.Settings()
+	return st.PublicURL, err
+}
+
+// verifyURL is the public address a certificate's QR code opens under base
+// (from publicURL).
+func (s *Server) verifyURL(base, number string) string {
 	return base + "/verify?" + url.Values{"n": {number}, "t": {verifyToken(s.certs.verifyKey, number)}}.Encode()
 }
 

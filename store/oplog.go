@@ -56,6 +56,7 @@ const (
 	ActOccupationDel  Action = "occupation.delete"
 	ActSegmentRaise   Action = "segment.raise"
 	ActBackup         Action = "backup"
+	ActLogPrune       Action = "log.prune"
 
 	ActCertCancel        Action = "cert.cancel"
 	ActCertActivate      Action = "cert.activate"
@@ -119,6 +120,7 @@ var Actions = []ActionInfo{
 	{ActOccupationDel, "删除职业（工种）"},
 	{ActSegmentRaise, "调整证书号段"},
 	{ActBackup, "下载数据备份"},
+	{ActLogPrune, "归档过期日志"},
 	{ActCertCancel, "注销证书"},
 	{ActCertActivate, "激活证书"},
 	{ActCertPrint, "打印证书"},
