@@ -813,6 +813,9 @@ func (s *Store) moveBatchTx(tx *bolt.Tx, a Actor, b *Batch, action BatchAction, 
 	if err := s.appendReviewTx(tx, a, b, action, from, b.State, reason); err != nil {
 		return err
 	}
+	if err := registrationOverviewTx(tx, *b); err != nil {
+		return err
+	}
 	if err := putBatchTx(tx, *b); err != nil {
 		return err
 	}

@@ -98,6 +98,36 @@ var (
 	// maps: user id | sha256 hex => unix ms, a workbook uploaded in the create
 	// wizard and not yet saved as a batch (binds the file to its uploader)
 	bStaged = []byte("staged")
+
+	// Certificate businesses (business*.go). Kind bytes: C 变更, R 补办, X 注销,
+	// G 注册 (a batch); state bytes: D 待主管部门审核, P 待省厅审核, A 审核通过,
+	// J 审核不通过, W 已撤回.
+
+	// maps: business id => Business JSON
+	bBiz = []byte("biz")
+	// maps: certificate number => id of its open (pending or rejected)
+	// business: at most one per certificate
+	bBizOpen = []byte("biz_open")
+	// maps: certificate number | business id => nil, every business of a
+	// certificate
+	bBizCert = []byte("biz_cert")
+	// maps: applying org id | created unix ms | business id => kind byte,
+	// state byte (已申请业务)
+	bBizOrg = []byte("biz_org")
+	// maps: reviewer org id | kind byte | queued unix ms | business id => nil,
+	// for businesses waiting for that organisation's review (待审核)
+	bBizQueue = []byte("biz_queue")
+	// maps: reviewer org id | kind byte | reviewed unix ms | business id =>
+	// state byte after the review: that organisation's last review of each
+	// business (已审核)
+	bBizReviewed = []byte("biz_reviewed")
+	// maps: created unix ms | source byte (B business, G a batch's 注册) | id
+	// => kind byte, state byte, org id (8 bytes): the province's 业务总览
+	bBizOverview = []byte("biz_overview")
+	// maps: org id | certificate number => business id, for certificates whose
+	// name or ID change or reissue was approved and that were not printed
+	// since (业务打印)
+	bBizPrint = []byte("biz_print")
 )
 
 var allBuckets = [][]byte{
@@ -106,4 +136,5 @@ var allBuckets = [][]byte{
 	bCounters, bCertHolder, bCerts, bCertIdx, bCertCount, bPrintFormats, bPrintDefault, bCertBatch, bSegments,
 	bBatches, bBatchTab, bBatchName, bBatchQueue, bBatchReviewed, bBatchLog,
 	bCandidates, bCandidateKey, bCandidateMarks, bUnderReview, bStaged,
+	bBiz, bBizOpen, bBizCert, bBizOrg, bBizQueue, bBizReviewed, bBizOverview, bBizPrint,
 }

@@ -113,6 +113,9 @@ func (s *Store) RecordPrint(a Actor, numbers []string, formatName string) ([]Cer
 			if err := reindexCertTx(tx, &old, c); err != nil {
 				return err
 			}
+			if err := unmarkBizPrintTx(tx, own.ID, c.Number); err != nil {
+				return err
+			}
 			if err := s.putCertTx(tx, *c); err != nil {
 				return err
 			}
@@ -153,6 +156,11 @@ func (s *Store) SetPrinted(a Actor, numbers []string, printed bool) (int, error)
 				Detail: "手工设置为" + label})
 			if err := reindexCertTx(tx, &old, c); err != nil {
 				return err
+			}
+			if printed {
+				if err := unmarkBizPrintTx(tx, own.ID, c.Number); err != nil {
+					return err
+				}
 			}
 			if err := s.putCertTx(tx, *c); err != nil {
 				return err

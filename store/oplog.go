@@ -67,6 +67,12 @@ const (
 	ActPrintFormatEdit   Action = "print_format.update"
 	ActPrintFormatDelete Action = "print_format.delete"
 	ActPrintFormatPick   Action = "print_format.default"
+
+	ActBizApply    Action = "business.apply"
+	ActBizResubmit Action = "business.resubmit"
+	ActBizWithdraw Action = "business.withdraw"
+	ActBizApprove  Action = "business.approve"
+	ActBizReject   Action = "business.reject"
 )
 
 // ActionInfo is an action and its label, for filters.
@@ -130,6 +136,11 @@ var Actions = []ActionInfo{
 	{ActPrintFormatEdit, "修改打印格式"},
 	{ActPrintFormatDelete, "删除打印格式"},
 	{ActPrintFormatPick, "设置默认打印格式"},
+	{ActBizApply, "申请证书业务"},
+	{ActBizResubmit, "重新提交证书业务"},
+	{ActBizWithdraw, "撤回证书业务"},
+	{ActBizApprove, "证书业务审核通过"},
+	{ActBizReject, "证书业务审核不通过"},
 }
 
 // Label is the Chinese name of the action.

@@ -122,7 +122,7 @@ func (s *Store) SeedDemo(hash string) error {
 	for _, o := range all {
 		levelsOf[o.Code] = o.Levels
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		now := s.Now()
 		prov, err := createOrgTx(tx, OrgInput{Name: "安徽省住房和城乡建设厅", Type: Province, Region: "3400",
 			Contact: "省厅信息中心", Phone: "0551-62871000", Address: "合肥市包河区紫云路996号"}, now)
@@ -178,6 +178,13 @@ func (s *Store) SeedDemo(hash string) error {
 		if err := s.seedDemoBatchesTx(tx); err != nil {
 			return err
 		}
-		return s.seedDemoCertsTx(tx)
+		if err := s.seedDemoCertsTx(tx); err != nil {
+			return err
+		}
+		return rebuildRegistrationsTx(tx)
 	})
+	if err != nil {
+		return err
+	}
+	return s.seedDemoBusinesses()
 }

@@ -97,6 +97,7 @@ func (s *Store) Ping() error {
 // not migrations: every bucket declared in buckets.go is created at each open.
 var migrations = []func(tx *bolt.Tx) error{
 	func(tx *bolt.Tx) error { return nil }, // 1: the initial layout
+	rebuildRegistrationsTx,                 // 2: batches in the businesses' overview
 }
 
 // SchemaVersion is the version this binary brings the database to.
