@@ -226,7 +226,7 @@ type Business struct {
 	Reason    string       `json:"reason,omitempty"` // the applicant's reason
 	Proofs    []StoredFile `json:"proofs"`
 	Created   time.Time    `json:"created"`
-	Submitted time.Time    `json:"submitted"` // the current round's submission
+	Submitted time.Time    `json:"submitted"`        // the current round's submission
 	Queued    time.Time    `json:"queued,omitempty"` // when it joined its current reviewer's queue
 	Updated   time.Time    `json:"updated"`
 	Reviewed  time.Time    `json:"reviewed,omitempty"` // the last approval or rejection
