@@ -1,13 +1,13 @@
 package handlers
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
+	"certreg/candidate"
 	"certreg/sheets"
 	"certreg/store"
 )
@@ -204,7 +204,7 @@ func (s *Server) reimportBatch(c *fiber.Ctx) error {
 		}
 		return fail(&importView{FileError: ue.msg}, ue.msg)
 	}
-	res, err := s.st.CheckWorkbook(a, b.ID, bytes.NewReader(content), int64(len(content)))
+	res, err := s.checkWorkbook(a, b.ID, content)
 	if err != nil {
 		var fe *sheets.FileError
 		if !errors.As(err, &fe) {
@@ -225,7 +225,7 @@ func (s *Server) reimportBatch(c *fiber.Ctx) error {
 	if err != nil {
 		var ie *store.ImportError
 		if errors.As(err, &ie) {
-			return fail(newImportView(name, &sheets.Result{Errors: ie.Errors}), ie.Error())
+			return fail(newImportView(name, &candidate.Result{Errors: ie.Errors}), ie.Error())
 		}
 		return s.batchFail(c, b, err, "file", "candidates", nil)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"certreg/candidate"
 	"certreg/data"
 	"certreg/sheets"
 	"certreg/store"
@@ -32,11 +33,11 @@ type batchNewData struct {
 }
 
 type previewRow struct {
-	sheets.Candidate
+	candidate.Candidate
 	LevelName string
 }
 
-func (d *batchNewData) preview(cands []sheets.Candidate) {
+func (d *batchNewData) preview(cands []candidate.Candidate) {
 	d.Count = len(cands)
 	for _, c := range cands[:min(previewRows, len(cands))] {
 		d.Preview = append(d.Preview, previewRow{c, data.LevelName(c.Level)})
@@ -49,7 +50,7 @@ type scopeLine struct {
 	Code, Name, Levels string
 }
 
-func scopeLines(sc sheets.Scope) []scopeLine {
+func scopeLines(sc candidate.Scope) []scopeLine {
 	var out []scopeLine
 	for _, o := range sc.Occupations {
 		levels := "五级至一级"
@@ -110,7 +111,7 @@ func (s *Server) checkNewBatch(c *fiber.Ctx) error {
 		errs["file"] = ue.msg
 		return s.renderNewBatch(c, fiber.StatusUnprocessableEntity, d, errs)
 	}
-	res, err := s.st.CheckWorkbook(a, 0, bytes.NewReader(content), int64(len(content)))
+	res, err := s.checkWorkbook(a, 0, content)
 	if err != nil {
 		var fe *sheets.FileError
 		if !errors.As(err, &fe) {
@@ -153,7 +154,7 @@ func (s *Server) createBatch(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	res, err := s.st.CheckWorkbook(a, 0, bytes.NewReader(content), int64(len(content)))
+	res, err := s.checkWorkbook(a, 0, content)
 	if err != nil {
 		return err // it passed step 1: a file error now is not the user's
 	}
@@ -185,7 +186,7 @@ func (s *Server) createBatch(c *fiber.Ctx) error {
 			return s.renderNewBatch(c, fiber.StatusUnprocessableEntity, d, map[string]string{field: ve.Message})
 		case errors.As(err, &ie):
 			d.Step = 1
-			d.Import = newImportView(d.FileName, &sheets.Result{Errors: ie.Errors})
+			d.Import = newImportView(d.FileName, &candidate.Result{Errors: ie.Errors})
 			d.Import.Ref = d.Ref
 			return s.renderNewBatch(c, fiber.StatusUnprocessableEntity, d, map[string]string{"file": ie.Error()})
 		}
@@ -232,7 +233,7 @@ func (s *Server) annotatedWorkbook(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.st.CheckWorkbook(a, batchID, bytes.NewReader(content), int64(len(content)))
+	res, err := s.checkWorkbook(a, batchID, content)
 	if err != nil {
 		var fe *sheets.FileError
 		if errors.As(err, &fe) {

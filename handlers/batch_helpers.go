@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/bytebufferpool"
 
+	"certreg/candidate"
 	"certreg/data"
 	"certreg/sheets"
 	"certreg/store"
@@ -179,12 +181,29 @@ func workbookUpload(c *fiber.Ctx) (name string, content []byte, err error) {
 	return fhs[0].Filename, b, err
 }
 
+// checkWorkbook reads an uploaded workbook for the actor's organisation with
+// every import rule: the sheet's own (sheets.Import, outside any
+// transaction) and then the database's (store.CheckImported). batchID is
+// the batch being re-imported, 0 for a new one. A file-level problem is a
+// *sheets.FileError.
+func (s *Server) checkWorkbook(a store.Actor, batchID uint64, content []byte) (*candidate.Result, error) {
+	sc, err := s.st.SheetScope(a.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := sheets.Import(bytes.NewReader(content), int64(len(content)), sc)
+	if err != nil {
+		return nil, err
+	}
+	return res, s.st.CheckImported(a, batchID, res)
+}
+
 // importView is the outcome of a refused workbook: a file-level message or
 // the rows with errors, and the staged file for the annotated download.
 type importView struct {
 	FileName  string
 	FileError string
-	Errors    []sheets.RowError // at most maxShownErrors
+	Errors    []candidate.RowError // at most maxShownErrors
 	Total     int
 	Rows      int // rows with at least one error
 	Ref       string
@@ -205,7 +224,7 @@ func (v importView) AnnotatedURL() string {
 	return u
 }
 
-func newImportView(name string, res *sheets.Result) *importView {
+func newImportView(name string, res *candidate.Result) *importView {
 	v := &importView{FileName: name, Total: len(res.Errors), Rows: countRows(res.Errors)}
 	v.Errors = res.Errors
 	if len(v.Errors) > maxShownErrors {
@@ -214,7 +233,7 @@ func newImportView(name string, res *sheets.Result) *importView {
 	return v
 }
 
-func countRows(errs []sheets.RowError) int {
+func countRows(errs []candidate.RowError) int {
 	seen := map[int]bool{}
 	for _, e := range errs {
 		seen[e.Row] = true
@@ -228,10 +247,10 @@ type candForm struct {
 	BatchID uint64
 	ID      uint64 // 0 when adding
 	Seq     int
-	Raw     sheets.Raw
+	Raw     candidate.Raw
 	Errors  map[string]string
 	Message string
-	Scope   sheets.Scope
+	Scope   candidate.Scope
 	Levels  []data.Level
 	CSRF    string
 	Open    bool
@@ -239,11 +258,11 @@ type candForm struct {
 
 // Columns used as error keys in the candidate templates.
 var candCols = struct{ Name, ID, Gender, WorkUnit, Occupation, Level, Phone, Remark string }{
-	sheets.ColName, sheets.ColIDNumber, sheets.ColGender, sheets.ColWorkUnit, sheets.ColOccupation, sheets.ColLevel, sheets.ColPhone, sheets.ColRemark,
+	candidate.ColName, candidate.ColIDNumber, candidate.ColGender, candidate.ColWorkUnit, candidate.ColOccupation, candidate.ColLevel, candidate.ColPhone, candidate.ColRemark,
 }
 
-func rawOf(c *fiber.Ctx) sheets.Raw {
-	return sheets.Raw{Name: c.FormValue("name"), IDNumber: c.FormValue("id_number"), Gender: c.FormValue("gender"),
+func rawOf(c *fiber.Ctx) candidate.Raw {
+	return candidate.Raw{Name: c.FormValue("name"), IDNumber: c.FormValue("id_number"), Gender: c.FormValue("gender"),
 		WorkUnit: c.FormValue("work_unit"), Occupation: c.FormValue("occupation"), Level: c.FormValue("level"),
 		Phone: c.FormValue("phone"), Remark: c.FormValue("remark")}
 }
@@ -265,7 +284,7 @@ func candidateErrors(err error) (map[string]string, string, error) {
 	return nil, "", err
 }
 
-func (s *Server) candForm(c *fiber.Ctx, b store.Batch, id uint64, raw sheets.Raw) (candForm, error) {
+func (s *Server) candForm(c *fiber.Ctx, b store.Batch, id uint64, raw candidate.Raw) (candForm, error) {
 	sc, err := s.st.SheetScope(b.OrgID)
 	if err != nil {
 		return candForm{}, err

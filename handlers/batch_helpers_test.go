@@ -17,9 +17,9 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"certreg/candidate"
 	"certreg/fixture"
 	"certreg/idcard"
-	"certreg/sheets"
 	"certreg/store"
 )
 
@@ -122,7 +122,7 @@ func candidateWorkbook(t testing.TB, rows ...[]string) []byte {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
-	header := sheets.Columns()
+	header := candidate.Columns()
 	if err := f.SetSheetRow("Sheet1", "A1", &header); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"certreg/sheets"
+	"certreg/candidate"
 	"certreg/store"
 )
 
@@ -33,7 +33,7 @@ type batchPageData struct {
 	Log       []store.ReviewEntry
 	Import    *importView
 	Add       candForm
-	Problems  []sheets.RowError
+	Problems  []candidate.RowError
 	Form      map[string]string
 	ReviewURL string
 	DocsLeft  int
@@ -46,7 +46,7 @@ type batchOpts struct {
 	form     map[string]string
 	imp      *importView
 	add      *candForm
-	problems []sheets.RowError
+	problems []candidate.RowError
 }
 
 const candPageSize = 50
@@ -97,7 +97,7 @@ func (s *Server) renderBatch(c *fiber.Ctx, status int, b store.Batch, o batchOpt
 	if o.add != nil {
 		d.Add = *o.add
 	} else if d.Editable {
-		if d.Add, err = s.candForm(c, b, 0, sheets.Raw{}); err != nil {
+		if d.Add, err = s.candForm(c, b, 0, candidate.Raw{}); err != nil {
 			return err
 		}
 	}
@@ -119,7 +119,7 @@ func (s *Server) batchFail(c *fiber.Ctx, b store.Batch, err error, field, tab st
 		errs[field] = msg
 	}
 	var ie *store.ImportError
-	var problems []sheets.RowError
+	var problems []candidate.RowError
 	if errors.As(err, &ie) {
 		problems = ie.Errors
 	}

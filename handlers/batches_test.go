@@ -290,7 +290,7 @@ func TestBatchWizardAndUploads(t *testing.T) {
 	}
 	comments, _ := af.GetComments(af.GetSheetList()[0])
 	af.Close()
-	if len(comments) != 1 || comments[0].Cell != "B3" || !strings.Contains(comments[0].Text, "只能由数字组成") {
+	if len(comments) != 1 || comments[0].Cell != "B3" || !strings.Contains(commentText(comments[0]), "只能由数字组成") {
 		t.Fatalf("annotated comments %+v", comments)
 	}
 	// Another user of the same unit cannot fetch it.
@@ -310,8 +310,8 @@ func TestBatchWizardAndUploads(t *testing.T) {
 			f.SetSheetRow("Sheet1", "A1", &[]string{"名字"})
 			b, _ := f.WriteToBuffer()
 			return b.Bytes()
-		}()}, "表头不正确"},
-		"no rows": {upload{"file", "名单.xlsx", candidateWorkbook(t)}, "没有候选人数据"},
+		}()}, "没有找到表头"},
+		"no rows": {upload{"file", "名单.xlsx", candidateWorkbook(t)}, "没有合格人员数据"},
 	} {
 		r := c.multipart("/batches/new", url.Values{"name": {"文件问题"}}, []upload{tc.file}, nil)
 		if r.status != 422 || !strings.Contains(r.body, tc.msg) {
@@ -441,3 +441,12 @@ func hashOf(t *testing.T, b []byte) string {
 }
 
 var _ = bytes.NewReader
+
+// commentText is a comment's text, plain or in runs.
+func commentText(c excelize.Comment) string {
+	s := c.Text
+	for _, r := range c.Paragraph {
+		s += r.Text
+	}
+	return s
+}

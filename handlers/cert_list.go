@@ -289,8 +289,9 @@ func newCertPager(vals url.Values, f certForm, page store.CertPage) certPager {
 	return p
 }
 
-// certExport sends the current list as .xlsx: masked IDs, every value
-// neutralised by sheets.Export.
+// certExport sends the current list as .xlsx: masked IDs, identifiers as
+// text, counts as numbers, the issue date as a date (sheets.Export keeps
+// every text inert).
 func (s *Server) certExport(c *fiber.Ctx) error {
 	w := whoOf(c)
 	f := parseCertForm(func(k string) string { return c.Query(k) })
@@ -306,14 +307,17 @@ func (s *Server) certExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	header := []string{"证书编号", "姓名", "性别", "身份证号", "工作单位", "职业（工种）", "等级", "发证机构", "发证日期", "状态", "打印状态", "打印次数", "版本"}
-	rows := make([][]string, len(certs))
+	text := func(h string) sheets.Column { return sheets.Column{Header: h, Kind: sheets.Text} }
+	cols := []sheets.Column{text("证书编号"), text("姓名"), text("性别"), text("身份证号"), text("工作单位"), text("职业（工种）"),
+		text("等级"), text("发证机构"), {Header: "发证日期", Kind: sheets.Date}, text("状态"), text("打印状态"),
+		{Header: "打印次数", Kind: sheets.Number}, {Header: "版本", Kind: sheets.Number}}
+	rows := make([][]any, len(certs))
 	for i, ct := range certs {
-		rows[i] = []string{ct.Number, ct.Name, ct.Gender, idcard.Mask(ct.IDNumber), ct.WorkUnit, ct.OccupationName, ct.LevelName(),
-			ct.OrgName, ct.IssueDate.In(cst).Format("2006-01-02"), ct.Status.Label(), ct.PrintLabel(), strconv.Itoa(ct.PrintCount), strconv.Itoa(ct.Version)}
+		rows[i] = []any{ct.Number, ct.Name, ct.Gender, idcard.Mask(ct.IDNumber), ct.WorkUnit, ct.OccupationName, ct.LevelName(),
+			ct.OrgName, ct.IssueDate.In(cst), ct.Status.Label(), ct.PrintLabel(), ct.PrintCount, ct.Version}
 	}
 	var buf bytes.Buffer
-	if err := sheets.Export(&buf, "证书", header, rows); err != nil {
+	if err := sheets.Export(&buf, sheets.Table{Sheet: "证书", Columns: cols, Rows: rows}); err != nil {
 		return err
 	}
 	if err := s.st.LogCertExport(w.actor(c.IP()), len(rows), f.values().Encode()); err != nil {

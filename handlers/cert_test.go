@@ -339,7 +339,8 @@ func TestVerification(t *testing.T) {
 	}
 }
 
-// The export masks IDs and neutralises formula-like values.
+// The export masks IDs, keeps formula-like values inert text and dates as
+// dates.
 func TestCertExport(t *testing.T) {
 	e := newEnv(t)
 	unit := e.w.Org(t, "demo-unit")
@@ -363,10 +364,23 @@ func TestCertExport(t *testing.T) {
 		t.Fatalf("rows %v %v", rows, err)
 	}
 	row := strings.Join(rows[1], "|")
-	for _, want := range []string{"20340101450001", "'@张三", "'=HYPERLINK", idcard.Mask(tricky.IDNumber)} {
+	for _, want := range []string{"20340101450001|@张三|男|" + idcard.Mask(tricky.IDNumber) + "|=HYPERLINK(\"http://x\")|", "|2020年5月1日|"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("export row lacks %q: %s", want, row)
 		}
+	}
+	// Formula-like values stay text, without an apostrophe in the data.
+	sh := f.GetSheetName(0)
+	for _, cell := range []string{"B2", "E2"} {
+		if typ, _ := f.GetCellType(sh, cell); typ != excelize.CellTypeInlineString {
+			t.Errorf("%s is not text: %v", cell, typ)
+		}
+		if formula, _ := f.GetCellFormula(sh, cell); formula != "" {
+			t.Errorf("%s holds a formula %q", cell, formula)
+		}
+	}
+	if v, _ := f.GetCellValue(sh, "M2", excelize.Options{RawCellValue: true}); v != "1" {
+		t.Errorf("版本 %q, want the number 1", v)
 	}
 	if strings.Contains(row, tricky.IDNumber) {
 		t.Error("full ID in the export")

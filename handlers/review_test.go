@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"certreg/candidate"
 	"certreg/idcard"
-	"certreg/sheets"
 	"certreg/store"
 )
 
@@ -17,11 +17,11 @@ var testNames = []string{"张伟", "王芳", "李娜", "刘洋", "陈静", "杨�
 
 // candidates builds n valid candidates for occupation 012 (砌筑工) 五级;
 // seed keeps ID numbers apart between batches.
-func candidates(n, seed int) []sheets.Candidate {
-	out := make([]sheets.Candidate, n)
+func candidates(n, seed int) []candidate.Candidate {
+	out := make([]candidate.Candidate, n)
 	for i := range out {
 		id := idcard.Make("340104", time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, seed*200+i), i%1000)
-		out[i] = sheets.Candidate{Row: i + 2, Name: testNames[i%len(testNames)], IDNumber: id, Gender: idcard.Gender(id),
+		out[i] = candidate.Candidate{Row: i + 2, Name: testNames[i%len(testNames)], IDNumber: id, Gender: idcard.Gender(id),
 			WorkUnit: "合肥建工集团有限公司", OccupationCode: "012", OccupationName: "砌筑工", Level: 5}
 	}
 	return out

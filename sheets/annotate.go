@@ -1,57 +1,141 @@
 package sheets
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"certreg/candidate"
 )
 
 // errorFill is the fill of a bad cell (Excel's light red for "bad").
 const errorFill = "FFC7CE"
 
+// errorsWidth is the width of the 错误说明 column.
+const errorsWidth = 60
+
 // Annotate writes back the uploaded workbook src with every cell named in
 // errs filled red and carrying a comment with its messages (several messages
-// on one cell are joined), and a 错误说明 column at the end of the data sheet
-// summarising each bad row. The marks of an earlier Annotate are removed
-// first, so a corrected, re-uploaded copy only shows its current errors.
-func Annotate(src []byte, errs []RowError, w io.Writer) error {
+// on one cell are joined), and a 错误说明 column after the header's last
+// column summarising each bad row, in rows tall enough to show it. The
+// marks of an earlier Annotate are removed first, so a corrected,
+// re-uploaded copy only shows its current errors; comments of others stay,
+// except on a cell that gets a mark (a cell holds one comment).
+//
+// It works in one pass over the errors: the comments are written as whole
+// parts at the end (writeComments), never added or deleted one by one.
+func Annotate(src []byte, errs []candidate.RowError, w io.Writer) error {
 	f, ferr := open(src)
 	if ferr != nil {
 		return ferr
 	}
 	defer f.Close()
-	if err := annotate(f, errs); err != nil {
+	cmts, err := annotate(f, errs)
+	if err != nil {
 		return fmt.Errorf("annotate workbook: %w", err)
 	}
-	if err := f.Write(w); err != nil {
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		return fmt.Errorf("write annotated workbook: %w", err)
+	}
+	if cmts == nil {
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	if err := writeComments(buf.Bytes(), dataSheet(f), cmts, w); err != nil {
 		return fmt.Errorf("write annotated workbook: %w", err)
 	}
 	return nil
 }
 
-func annotate(f *excelize.File, errs []RowError) error {
-	sh := dataSheet(f)
-	fills := &fillCache{f: f, red: map[int]int{}, plain: map[int]int{}}
-
-	// Remove our earlier comments and their red fills.
-	old, err := f.GetComments(sh)
+// annotateLayout reads the header of the data sheet and, when it already
+// has a 错误说明 column, the rows whose summary is not empty.
+func annotateLayout(f *excelize.File, sheet string) (layout, []int, error) {
+	rows, err := f.Rows(sheet)
 	if err != nil {
-		return err
+		return layout{}, nil, err
 	}
-	for _, c := range old {
-		// Row 1 holds the template's help comments, which stay.
-		if _, row, err := excelize.CellNameToCoordinates(c.Cell); err != nil || row < 2 || c.Author != author {
+	defer rows.Close()
+	var (
+		top     [][]string
+		lay     layout
+		found   bool
+		summary []int
+		n       int
+	)
+	for rows.Next() {
+		n++
+		cols, err := rows.Columns()
+		if err != nil {
+			return layout{}, nil, err
+		}
+		if !found {
+			top = append(top, cols)
+			if n < headerSearchRows {
+				continue
+			}
+			lay, found = annotateHeader(sheet, top), true
+			for i := lay.header; i < len(top); i++ {
+				if lay.errCol >= 0 && lay.errCol < len(top[i]) && top[i][lay.errCol] != "" {
+					summary = append(summary, i+1)
+				}
+			}
+			if lay.errCol < 0 {
+				break
+			}
 			continue
 		}
-		if err := f.DeleteComment(sh, c.Cell); err != nil {
-			return err
-		}
-		if err := fills.set(sh, c.Cell, false); err != nil {
-			return err
+		if lay.errCol < len(cols) && cols[lay.errCol] != "" {
+			summary = append(summary, n)
 		}
 	}
+	if err := rows.Error(); err != nil {
+		return layout{}, nil, err
+	}
+	if !found {
+		lay = annotateHeader(sheet, top)
+		for i := lay.header; i < len(top); i++ {
+			if lay.errCol >= 0 && lay.errCol < len(top[i]) && top[i][lay.errCol] != "" {
+				summary = append(summary, i+1)
+			}
+		}
+	}
+	return lay, summary, nil
+}
+
+// annotateHeader is findHeader for a file that may not pass it (Annotate
+// marks what Import found; a file without a header falls back to row 1).
+func annotateHeader(sheet string, top [][]string) layout {
+	if lay, ferr := findHeader(sheet, top); ferr == nil {
+		return lay
+	}
+	lay := layout{header: 1, errCol: -1}
+	if len(top) > 0 {
+		for c, v := range top[0] {
+			if candidate.Clean(v) != "" {
+				lay.width = c + 1
+			}
+			if candidate.Clean(v) == ColErrors {
+				lay.errCol = c
+			}
+		}
+	}
+	return lay
+}
+
+// annotate marks the workbook and returns the comments its data sheet must
+// end with, or nil when the sheet has none and needs none.
+func annotate(f *excelize.File, errs []candidate.RowError) ([]excelize.Comment, error) {
+	sh := dataSheet(f)
+	b := newBook(f)
+	lay, oldSummaries, err := annotateLayout(f, sh)
+	if err != nil {
+		return nil, err
+	}
+	fills := &fillCache{b: b, red: map[int]int{}, plain: map[int]int{}}
 
 	// Group messages by cell and by row, keeping their order.
 	var cells []string
@@ -59,7 +143,7 @@ func annotate(f *excelize.File, errs []RowError) error {
 	var rowsInOrder []int
 	byRow := map[int][]string{}
 	for _, e := range errs {
-		if e.Row < 2 {
+		if e.Row <= lay.header {
 			continue
 		}
 		if e.Cell != "" {
@@ -78,43 +162,73 @@ func annotate(f *excelize.File, errs []RowError) error {
 		byRow[e.Row] = append(byRow[e.Row], s)
 	}
 
+	// Earlier marks: ours below the header go (and their red fill unless
+	// the cell is still bad); others stay unless a cell gets a mark now.
+	old, err := f.GetComments(sh)
+	if err != nil {
+		return nil, err
+	}
+	var keep []excelize.Comment
+	for _, c := range old {
+		_, row, err := excelize.CellNameToCoordinates(c.Cell)
+		if err != nil {
+			continue
+		}
+		if c.Author == author && row > lay.header {
+			if _, bad := byCell[c.Cell]; !bad {
+				if err := fills.set(sh, c.Cell, false); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		if _, bad := byCell[c.Cell]; bad {
+			continue
+		}
+		keep = append(keep, c)
+	}
+
+	list := keep
 	for _, cell := range cells {
 		if err := fills.set(sh, cell, true); err != nil {
-			return err
+			return nil, err
 		}
-		// A cell holds one comment: replace any the user left there.
-		_ = f.DeleteComment(sh, cell)
-		msgs := byCell[cell]
-		if err := f.AddComment(sh, excelize.Comment{
-			Cell: cell, Author: author, Text: strings.Join(msgs, "\n"),
-			Width: 300, Height: uint(40 + 30*len(msgs)),
-		}); err != nil {
-			return err
+		list = append(list, excelize.Comment{Cell: cell, Author: author, Text: strings.Join(byCell[cell], "\n")})
+	}
+	if len(old) == 0 && len(list) > 0 {
+		// Let excelize create the comment parts of the sheet once; their
+		// content is replaced by writeComments.
+		if err := f.AddComment(sh, list[0]); err != nil {
+			return nil, err
 		}
 	}
 
-	// The 错误说明 column: reuse it if present, else add it after the last
-	// header cell.
-	all, err := f.GetRows(sh)
-	if err != nil {
-		return err
+	if err := writeSummaries(b, sh, lay, byRow, rowsInOrder, oldSummaries); err != nil {
+		return nil, err
 	}
-	var header []string
-	if len(all) > 0 {
-		header = all[0]
+	if err := printSetup(f, sh, lay.header, lay.header); err != nil {
+		return nil, err
 	}
-	errCol := max(len(header), numCols) + 1
-	for i, h := range header {
-		if clean(h) == ColErrors {
-			errCol = i + 1
-			break
-		}
+	if len(old) == 0 && len(list) == 0 {
+		return nil, nil
 	}
-	colName, err := excelize.ColumnNumberToName(errCol)
-	if err != nil {
-		return err
+	if list == nil {
+		list = []excelize.Comment{}
 	}
-	headStyle, err := f.NewStyle(&excelize.Style{
+	return list, nil
+}
+
+// writeSummaries fills the 错误说明 column: reused if present, else added
+// after the last header cell.
+func writeSummaries(b *book, sh string, lay layout, byRow map[int][]string, rowsInOrder, oldSummaries []int) error {
+	f := b.f
+	errCol := lay.errCol
+	if errCol < 0 {
+		errCol = max(lay.width, 1)
+	}
+	colName := colLetter(errCol)
+	headStyle, err := b.style(excelize.Style{
+		NumFmt:    49,
 		Font:      &excelize.Font{Bold: true, Color: "C00000"},
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{errorFill}},
 		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"},
@@ -122,37 +236,40 @@ func annotate(f *excelize.File, errs []RowError) error {
 	if err != nil {
 		return err
 	}
-	textStyle, err := f.NewStyle(&excelize.Style{
+	textStyle, err := b.style(excelize.Style{
+		NumFmt:    49,
 		Font:      &excelize.Font{Color: "C00000"},
 		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
 	})
 	if err != nil {
 		return err
 	}
-	if err := f.SetCellStr(sh, colName+"1", ColErrors); err != nil {
+	head := cellName(errCol, lay.header)
+	if err := b.text(sh, head, ColErrors, headStyle); err != nil {
 		return err
 	}
-	if err := f.SetCellStyle(sh, colName+"1", colName+"1", headStyle); err != nil {
-		return err
-	}
-	if err := f.SetColWidth(sh, colName, colName, 60); err != nil {
+	if err := f.SetColWidth(sh, colName, colName, errorsWidth); err != nil {
 		return err
 	}
 	// Clear summaries of rows that are now correct.
-	for r := 2; r <= len(all); r++ {
-		if _, bad := byRow[r]; bad || errCol > len(all[r-1]) || all[r-1][errCol-1] == "" {
+	for _, r := range oldSummaries {
+		if _, bad := byRow[r]; bad {
 			continue
 		}
-		if err := f.SetCellStr(sh, fmt.Sprintf("%s%d", colName, r), ""); err != nil {
+		if err := b.text(sh, cellName(errCol, r), "", 0); err != nil {
 			return err
 		}
 	}
 	for _, r := range rowsInOrder {
-		cell := fmt.Sprintf("%s%d", colName, r)
-		if err := f.SetCellStr(sh, cell, strings.Join(byRow[r], "；")); err != nil {
+		s := strings.Join(byRow[r], "；")
+		if err := b.text(sh, cellName(errCol, r), s, textStyle); err != nil {
 			return err
 		}
-		if err := f.SetCellStyle(sh, cell, cell, textStyle); err != nil {
+		h := rowHeight(wrappedLines(s, errorsWidth), fontSize)
+		if cur, err := f.GetRowHeight(sh, r); err == nil && cur >= h {
+			continue
+		}
+		if err := f.SetRowHeight(sh, r, h); err != nil {
 			return err
 		}
 	}
@@ -160,14 +277,16 @@ func annotate(f *excelize.File, errs []RowError) error {
 }
 
 // fillCache derives, once per existing style, the same style with the error
-// fill (red) or without any fill (plain).
+// fill (red) or without any fill (plain), in a named font, keeping the
+// quote-prefix flag.
 type fillCache struct {
-	f          *excelize.File
+	b          *book
 	red, plain map[int]int
 }
 
 func (c *fillCache) set(sheet, cell string, red bool) error {
-	id, err := c.f.GetCellStyle(sheet, cell)
+	f := c.b.f
+	id, err := f.GetCellStyle(sheet, cell)
 	if err != nil {
 		return err
 	}
@@ -177,7 +296,7 @@ func (c *fillCache) set(sheet, cell string, red bool) error {
 	}
 	nid, ok := cache[id]
 	if !ok {
-		st, err := c.f.GetStyle(id)
+		st, err := f.GetStyle(id)
 		if err != nil {
 			return err
 		}
@@ -186,12 +305,17 @@ func (c *fillCache) set(sheet, cell string, red bool) error {
 		} else if isErrorFill(st.Fill) {
 			st.Fill = excelize.Fill{}
 		}
-		if nid, err = c.f.NewStyle(st); err != nil {
+		if nid, err = c.b.style(*st); err != nil {
 			return err
+		}
+		if c.b.isQuoted(id) {
+			if nid, err = c.b.quote(nid); err != nil {
+				return err
+			}
 		}
 		cache[id] = nid
 	}
-	return c.f.SetCellStyle(sheet, cell, cell, nid)
+	return f.SetCellStyle(sheet, cell, cell, nid)
 }
 
 // isErrorFill reports our red fill, in RGB or ARGB form.

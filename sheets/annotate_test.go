@@ -56,7 +56,7 @@ func TestAnnotate(t *testing.T) {
 	buf, _ := f.WriteToBuffer()
 	src := buf.Bytes()
 
-	res, err := importBytes(src, nil)
+	res, err := importBytes(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestAnnotate(t *testing.T) {
 	_ = a.SetCellStr(SheetCandidates, "G3", "13912345678")
 	buf2, _ := a.WriteToBuffer()
 	src2 := buf2.Bytes()
-	res2, err := importBytes(src2, nil)
+	res2, err := importBytes(src2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestAnnotatePlainWorkbook(t *testing.T) {
 	bad := goodRow(0)
 	bad[0] = ""
 	src := workbook(t, Columns(), bad)
-	res, err := importBytes(src, nil)
+	res, err := importBytes(src)
 	if err != nil {
 		t.Fatal(err)
 	}

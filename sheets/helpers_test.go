@@ -2,15 +2,28 @@ package sheets
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"certreg/candidate"
 	"certreg/idcard"
 )
 
-var testScope = Scope{Occupations: []Occupation{
+// Aliases keep the tests short.
+type (
+	Candidate = candidate.Candidate
+	Raw       = candidate.Raw
+	RowError  = candidate.RowError
+	Scope     = candidate.Scope
+)
+
+// Columns are the template's column headers.
+func Columns() []string { return candidate.Columns() }
+
+var testScope = Scope{Occupations: []candidate.Occupation{
 	{Code: "001", Name: "砌筑工", Levels: []int{5, 4, 3}},
 	{Code: "002", Name: "钢筋工", Levels: []int{5, 4}},
 	{Code: "012", Name: "电工", Levels: []int{5, 4, 3, 2, 1}},
@@ -53,8 +66,8 @@ func workbook(t testing.TB, header []string, rows ...[]string) []byte {
 	return buf.Bytes()
 }
 
-func importBytes(b []byte, extra func(Candidate) (string, string)) (*Result, error) {
-	return Import(bytes.NewReader(b), int64(len(b)), testScope, extra)
+func importBytes(b []byte) (*candidate.Result, error) {
+	return Import(bytes.NewReader(b), int64(len(b)), testScope)
 }
 
 func templateBytes(t testing.TB) []byte {
@@ -67,3 +80,42 @@ func templateBytes(t testing.TB) []byte {
 }
 
 func validID(id string) error { return idcard.Validate(id) }
+
+func flipCheck(id string) string {
+	if id[17] == '0' {
+		return id[:17] + "1"
+	}
+	return id[:17] + "0"
+}
+
+// fixCheck appends the right check digit to 17 digits.
+func fixCheck(body string) string {
+	w := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	sum := 0
+	for i := 0; i < 17; i++ {
+		sum += int(body[i]-'0') * w[i]
+	}
+	return body + string("10X98765432"[sum%11])
+}
+
+// Column headers, as the tests name them.
+const (
+	ColName       = candidate.ColName
+	ColIDNumber   = candidate.ColIDNumber
+	ColGender     = candidate.ColGender
+	ColWorkUnit   = candidate.ColWorkUnit
+	ColOccupation = candidate.ColOccupation
+	ColLevel      = candidate.ColLevel
+	ColPhone      = candidate.ColPhone
+	ColRemark     = candidate.ColRemark
+)
+
+// hanName is a distinct valid name for each i >= 0, e.g. 王一二三.
+func hanName(i int) string {
+	digits := []rune("零一二三四五六七八九")
+	s := []rune{[]rune("王李张刘陈杨黄赵吴周")[i%10]}
+	for _, d := range strconv.Itoa(i) {
+		s = append(s, digits[d-'0'])
+	}
+	return string(s)
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"certreg/candidate"
 )
 
 // Limits of an upload.
@@ -30,7 +32,7 @@ const (
 	FileTooLarge                             // over MaxFileSize, or inflates over the unzip limit
 	FileNotXLSX                              // not an .xlsx workbook (.xls, .csv, image, other zip …)
 	FileUnreadable                           // an .xlsx that cannot be read (damaged)
-	FileHeader                               // row 1 is not the template header
+	FileHeader                               // no header, a required column missing or doubled
 	FileNoRows                               // no data row (only blank rows or the example row)
 	FileTooManyRows                          // more than MaxRows data rows
 )
@@ -62,23 +64,21 @@ var recoverPanics = true
 
 // Import reads an uploaded candidate workbook of at most MaxFileSize bytes
 // (size is the size the client declared, or -1) and checks every row against
-// the scope with the rules of CheckRaw, plus duplicates inside the file.
+// the scope with the rules of candidate.CheckRaw, plus duplicates inside the
+// file. The rules that need the database are the caller's (see
+// candidate.Result.Refuse).
 //
-// The data sheet is 候选人 when the workbook has one, else the first sheet;
-// row 1 must be the template header (a trailing 错误说明 column and any
-// further columns are ignored); blank rows and a row equal to the template's
-// example row are skipped. The sheet is read with the streaming Rows
-// iterator only.
-//
-// extra, when not nil, is called for each row that passed every other check,
-// to apply the rules that need the database (already certified, in another
-// batch under review); a non-empty message becomes a RowError on the named
-// column.
+// The data sheet is 合格人员 (or 候选人, its older name) when the workbook has
+// one, else the first sheet. The header is found among the first rows and
+// columns by their names (see layout.go); rows above the header, blank rows
+// and a row equal to the template's example row are skipped. The sheet is
+// read with the streaming Rows iterator only; an ID number stored in a
+// numeric cell is recognised by its cell type, whatever its number format.
 //
 // A file-level problem returns a *FileError and no Result. Otherwise the
 // Result lists the valid candidates and the row errors; if there is any row
-// error the caller must save nothing (see Result).
-func Import(r io.Reader, size int64, scope Scope, extra func(c Candidate) (column, message string)) (res *Result, err error) {
+// error the caller must save nothing.
+func Import(r io.Reader, size int64, scope candidate.Scope) (res *candidate.Result, err error) {
 	if size > MaxFileSize {
 		return nil, tooLarge(size)
 	}
@@ -105,7 +105,7 @@ func Import(r io.Reader, size int64, scope Scope, extra func(c Candidate) (colum
 		return nil, ferr
 	}
 	defer f.Close()
-	return importSheet(f, newChecker(scope), extra)
+	return importSheet(b, f, scope)
 }
 
 func tooLarge(size int64) *FileError {
@@ -140,174 +140,206 @@ func open(b []byte) (*excelize.File, *FileError) {
 	return f, nil
 }
 
-// dataSheet returns the sheet holding the candidates: 候选人 if present, else
-// the first sheet. Import and Annotate must agree on it.
+// dataSheet returns the sheet holding the candidates: 合格人员 (or 候选人) if
+// present, else the first sheet. Import and Annotate must agree on it.
 func dataSheet(f *excelize.File) string {
 	list := f.GetSheetList()
-	for _, s := range list {
-		if s == SheetCandidates {
-			return s
+	for _, name := range []string{SheetCandidates, sheetCandidatesOld} {
+		for _, s := range list {
+			if s == name {
+				return s
+			}
 		}
 	}
 	return list[0]
 }
 
-func importSheet(f *excelize.File, k *checker, extra func(Candidate) (string, string)) (*Result, error) {
-	sheet := dataSheet(f)
+// row is a data row as read: its sheet row and values in the template's
+// column order.
+type row struct {
+	num  int
+	vals [numCols]string
+}
+
+// readRows streams the data sheet: it finds the header among the first rows
+// and returns the layout and the data rows (not blank, not the example).
+func readRows(f *excelize.File, sheet string, example [numCols]string, hasExample bool) (layout, []row, bool, *FileError) {
 	rows, err := f.Rows(sheet)
 	if err != nil {
-		return nil, fileErr(FileUnreadable, err, "无法读取工作表「%s」，文件可能已损坏", sheet)
+		return layout{}, nil, false, fileErr(FileUnreadable, err, "无法读取工作表「%s」，文件可能已损坏", sheet)
 	}
 	defer rows.Close()
-
-	example, hasExample := exampleRow(k.scope)
-	type seenID struct {
-		row  int
-		name string
-	}
 	var (
-		res         = &Result{}
-		rowNum      int
-		dataRows    int
+		lay         layout
+		found       bool
+		top         [][]string
+		data        []row
 		exampleSeen bool
-		dups        = make(map[string]int)    // ID|code|level => first row
-		names       = make(map[string]seenID) // ID => first row and name
-		vals        [numCols]string
+		rowNum      int
 	)
-	for rows.Next() {
-		rowNum++
-		cols, err := rows.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return nil, fileErr(FileUnreadable, err, "读取第 %d 行失败，文件可能已损坏", rowNum)
-		}
-		if rowNum == 1 {
-			if ferr := checkHeader(cols); ferr != nil {
-				return nil, ferr
-			}
-			continue
-		}
+	add := func(num int, cols []string) *FileError {
+		var r row
+		r.num = num
 		blank := true
-		for i := range vals {
-			vals[i] = ""
-			if i < len(cols) {
-				vals[i] = clean(cols[i])
+		for i, c := range lay.col {
+			if c >= 0 && c < len(cols) {
+				r.vals[i] = candidate.Clean(cols[c])
 			}
-			if vals[i] != "" {
+			if r.vals[i] != "" {
 				blank = false
 			}
 		}
 		if blank {
-			continue
+			return nil
 		}
-		if hasExample && vals == example {
+		if hasExample && r.vals == example {
 			exampleSeen = true
+			return nil
+		}
+		if len(data) == MaxRows {
+			return fileErr(FileTooManyRows, nil, "数据超过 %d 行（第 %d 行起超出），请分成多个文件导入", MaxRows, num)
+		}
+		data = append(data, r)
+		return nil
+	}
+	header := func() *FileError {
+		var ferr *FileError
+		if lay, ferr = findHeader(sheet, top); ferr != nil {
+			return ferr
+		}
+		found = true
+		for i := lay.header; i < len(top); i++ {
+			if ferr := add(i+1, top[i]); ferr != nil {
+				return ferr
+			}
+		}
+		top = nil
+		return nil
+	}
+	for rows.Next() {
+		rowNum++
+		cols, err := rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return layout{}, nil, false, fileErr(FileUnreadable, err, "读取第 %d 行失败，文件可能已损坏", rowNum)
+		}
+		if found {
+			if ferr := add(rowNum, cols); ferr != nil {
+				return layout{}, nil, false, ferr
+			}
 			continue
 		}
-		dataRows++
-		if dataRows > MaxRows {
-			return nil, fileErr(FileTooManyRows, nil, "数据超过 %d 行（第 %d 行起超出），请分成多个文件导入", MaxRows, rowNum)
+		top = append(top, cols)
+		if rowNum == headerSearchRows {
+			if ferr := header(); ferr != nil {
+				return layout{}, nil, false, ferr
+			}
 		}
+	}
+	if err := rows.Error(); err != nil {
+		return layout{}, nil, false, fileErr(FileUnreadable, err, "读取工作表「%s」失败（第 %d 行附近），文件可能已损坏", sheet, rowNum)
+	}
+	if !found {
+		if ferr := header(); ferr != nil {
+			return layout{}, nil, false, ferr
+		}
+	}
+	return lay, data, exampleSeen, nil
+}
 
-		c, ferrs := k.check(Raw{
-			Name: vals[iName], IDNumber: vals[iID], Gender: vals[iGender], WorkUnit: vals[iWorkUnit],
-			Occupation: vals[iOccupation], Level: vals[iLevel], Phone: vals[iPhone], Remark: vals[iRemark],
+func importSheet(src []byte, f *excelize.File, scope candidate.Scope) (*candidate.Result, error) {
+	sheet := dataSheet(f)
+	k := candidate.NewChecker(scope)
+	example, hasExample := exampleRow(scope)
+	lay, data, exampleSeen, ferr := readRows(f, sheet, example, hasExample)
+	if ferr != nil {
+		return nil, ferr
+	}
+	if len(data) == 0 {
+		if exampleSeen {
+			return nil, fileErr(FileNoRows, nil, "文件中只有模板的示例行，没有合格人员数据；请删除示例行，在表头下方填写合格人员")
+		}
+		return nil, fileErr(FileNoRows, nil, "文件中没有合格人员数据：请在表头（第 %d 行）下方每行填写一名合格人员", lay.header)
+	}
+
+	// IDs that came from numeric cells: Excel keeps 15 significant digits,
+	// so the last ones are gone whatever the cell shows.
+	var fromNumber map[int]bool
+	for _, r := range data {
+		if numberLike(r.vals[iID]) {
+			var err error
+			if fromNumber, err = numericCells(src, sheet, lay.col[iID], data[len(data)-1].num); err != nil {
+				return nil, fileErr(FileUnreadable, err, "无法读取工作表「%s」，文件可能已损坏", sheet)
+			}
+			break
+		}
+	}
+
+	type seenID struct {
+		row  int
+		name string
+	}
+	res := &candidate.Result{Columns: lay.columns()}
+	var (
+		dups  = make(map[string]int)    // ID|code|level => first row
+		names = make(map[string]seenID) // ID => first row and name
+	)
+	for _, r := range data {
+		v := r.vals
+		c, ferrs := k.Check(candidate.Raw{
+			Name: v[iName], IDNumber: v[iID], Gender: v[iGender], WorkUnit: v[iWorkUnit],
+			Occupation: v[iOccupation], Level: v[iLevel], Phone: v[iPhone], Remark: v[iRemark],
+			IDFromNumber: fromNumber[r.num],
 		})
-		c.Row = rowNum
+		c.Row = r.num
 		nerr := len(res.Errors)
 		bad := make(map[string]bool, len(ferrs))
 		for _, fe := range ferrs {
 			bad[fe.Column] = true
-			res.Errors = append(res.Errors, rowError(rowNum, fe.Column, fe.Message))
+			res.Errors = append(res.Errors, res.Error(r.num, fe.Column, fe.Message))
 		}
-		if !bad[ColIDNumber] && hasExample && c.IDNumber == example[iID] {
-			res.Errors = append(res.Errors, rowError(rowNum, ColIDNumber, "这是模板示例行的身份证号，请填写候选人的真实身份证号，或删除示例行"))
-			bad[ColIDNumber] = true
+		if !bad[candidate.ColIDNumber] && hasExample && c.IDNumber == example[iID] {
+			res.Errors = append(res.Errors, res.Error(r.num, candidate.ColIDNumber, "这是模板示例行的身份证号，请填写合格人员的真实身份证号，或删除示例行"))
+			bad[candidate.ColIDNumber] = true
 		}
-		if vals[iRemark] == ExampleRemark {
-			res.Errors = append(res.Errors, rowError(rowNum, ColRemark, "本行带有示例行的说明：若是示例行请整行删除，若是真实数据请删除该备注"))
+		if v[iRemark] == ExampleRemark {
+			res.Errors = append(res.Errors, res.Error(r.num, candidate.ColRemark, "本行带有示例行的说明：若是示例行请整行删除，若是真实数据请删除该备注"))
 		}
-		if !bad[ColIDNumber] && !bad[ColName] {
+		if !bad[candidate.ColIDNumber] && !bad[candidate.ColName] {
 			if prev, ok := names[c.IDNumber]; !ok {
-				names[c.IDNumber] = seenID{rowNum, c.Name}
+				names[c.IDNumber] = seenID{r.num, c.Name}
 			} else if prev.name != c.Name {
-				res.Errors = append(res.Errors, rowError(rowNum, ColName,
+				res.Errors = append(res.Errors, res.Error(r.num, candidate.ColName,
 					fmt.Sprintf("与第 %d 行身份证号相同，但姓名「%s」与第 %d 行的「%s」不一致", prev.row, c.Name, prev.row, prev.name)))
 			}
 		}
-		if !bad[ColIDNumber] {
-			if !bad[ColOccupation] && !bad[ColLevel] {
-				key := c.IDNumber + "|" + c.OccupationCode + "|" + strconv.Itoa(c.Level)
-				if first, ok := dups[key]; ok {
-					res.Errors = append(res.Errors, rowError(rowNum, ColIDNumber,
-						fmt.Sprintf("与第 %d 行重复：同一身份证号、同一职业（工种）和等级只能登记一次", first)))
-				} else {
-					dups[key] = rowNum
-				}
+		if !bad[candidate.ColIDNumber] && !bad[candidate.ColOccupation] && !bad[candidate.ColLevel] {
+			key := c.IDNumber + "|" + c.OccupationCode + "|" + strconv.Itoa(c.Level)
+			if first, ok := dups[key]; ok {
+				res.Errors = append(res.Errors, res.Error(r.num, candidate.ColIDNumber,
+					fmt.Sprintf("与第 %d 行重复：同一身份证号、同一职业（工种）和等级只能登记一次", first)))
+			} else {
+				dups[key] = r.num
 			}
 		}
-		if len(res.Errors) > nerr {
-			continue
+		if len(res.Errors) == nerr {
+			res.Candidates = append(res.Candidates, c)
 		}
-		if extra != nil {
-			if col, msg := extra(c); msg != "" {
-				res.Errors = append(res.Errors, rowError(rowNum, col, msg))
-				continue
-			}
-		}
-		res.Candidates = append(res.Candidates, c)
-	}
-	if err := rows.Error(); err != nil {
-		return nil, fileErr(FileUnreadable, err, "读取工作表「%s」失败（第 %d 行附近），文件可能已损坏", sheet, rowNum)
-	}
-	if rowNum == 0 {
-		return nil, fileErr(FileHeader, nil, "工作表「%s」是空的：第 1 行应为表头（%s），从第 2 行起填写候选人", sheet, strings.Join(columns[:], "、"))
-	}
-	if dataRows == 0 {
-		if exampleSeen {
-			return nil, fileErr(FileNoRows, nil, "文件中只有模板的示例行，没有候选人数据；请删除示例行并从第 2 行起填写候选人")
-		}
-		return nil, fileErr(FileNoRows, nil, "文件中没有候选人数据：请从第 2 行起填写候选人")
 	}
 	return res, nil
 }
 
-// rowError builds a RowError; an unknown or empty column gives a row-level
-// error without a cell.
-func rowError(row int, column, msg string) RowError {
-	e := RowError{Row: row, Column: column, Message: msg}
-	if i := columnIndex(column); i >= 0 {
-		e.Cell = cellName(i, row)
-	}
-	return e
-}
-
-// checkHeader compares row 1 with the template header.
-func checkHeader(cols []string) *FileError {
-	for i, want := range columns {
-		got := ""
-		if i < len(cols) {
-			got = clean(cols[i])
+// numberLike reports a value that could be the text of a number: digits
+// with at most a sign, a decimal point and an exponent.
+func numberLike(s string) bool {
+	digit := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digit = true
+		case c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-':
+		default:
+			return false
 		}
-		if headerKey(got) == headerKey(want) {
-			continue
-		}
-		if got == "" {
-			return fileErr(FileHeader, nil, "表头不正确：第 1 行 %s 列应为「%s」，实际为空。请使用下载的模板，不要修改、删除或调换表头", colLetter(i), want)
-		}
-		return fileErr(FileHeader, nil, "表头不正确：第 1 行 %s 列应为「%s」，实际为「%s」。请使用下载的模板，不要修改、删除或调换表头", colLetter(i), want, truncate(got, 30))
 	}
-	return nil
-}
-
-// headerKey tolerates a required-field asterisk and half-width parentheses.
-func headerKey(s string) string {
-	return fold(strings.Trim(s, "*＊"))
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
+	return digit
 }

@@ -1,118 +1,43 @@
 // Package sheets owns everything Excel in the registration system: the
-// candidate template a unit downloads, the import of a filled template with
-// per-row errors, the annotated copy of a rejected upload, and a generic list
-// export that is safe against formula injection. The row rules in CheckRaw
-// are shared by the import and by online editing of a batch.
+// candidate template a unit downloads, the reading of a filled list
+// (Import), the annotated copy of a refused upload (Annotate) and list
+// exports (Export). The candidate model and its rules live in package
+// candidate; this package only moves candidates between workbooks and
+// that model.
+//
+// Every workbook it writes follows the same conventions (book.go): one
+// named font (宋体), every string written as a text cell through one
+// neutralising function so that nothing can become a formula (with the
+// quote-prefix style instead of a visible apostrophe), rows as tall as their
+// wrapped text, and a page setup that prints every column on A4 landscape
+// with the header repeated.
 package sheets
 
 import (
-	"strconv"
-	"strings"
-	"unicode"
+	"certreg/candidate"
 )
 
-// Occupation is one occupation the caller's organisation may certify.
-type Occupation struct {
-	Code   string // 3 digits, e.g. "012"
-	Name   string // e.g. "砌筑工"
-	Levels []int  // level codes (data.Levels) allowed for this organisation
-}
-
-// Scope is what the caller's organisation may certify.
-type Scope struct {
-	Occupations []Occupation
-}
-
-// Candidate is one checked candidate row.
-type Candidate struct {
-	Row            int // 1-based sheet row, 0 for online edits
-	Name           string
-	IDNumber       string // normalised (idcard.Normalize) and valid
-	Gender         string // 男 or 女, filled from the ID when left empty
-	WorkUnit       string
-	OccupationCode string
-	OccupationName string
-	Level          int
-	Phone          string // 11 digits or ""
-	Remark         string
-}
-
-// Raw is a candidate as typed by a user, in an online form or a sheet row.
-type Raw struct {
-	Name, IDNumber, Gender, WorkUnit, Occupation, Level, Phone, Remark string
-}
-
-// FieldError is a rule broken by one field of one candidate.
-type FieldError struct {
-	Column  string // header name, e.g. "身份证号"
-	Message string // Chinese, without the column name
-}
-
-// RowError is a rule broken by one cell (or, with Column "", by a whole row)
-// of an uploaded sheet.
-type RowError struct {
-	Row     int    // 1-based sheet row
-	Column  string // header name, e.g. "身份证号"; "" for the whole row
-	Cell    string // e.g. "B5"; "" for the whole row
-	Message string // Chinese, without the row or column
-}
-
-// String renders the error as shown to users, e.g.
-// 第 5 行「身份证号」(B5)：校验位错误.
-func (e RowError) String() string {
-	var b strings.Builder
-	b.WriteString("第 ")
-	b.WriteString(strconv.Itoa(e.Row))
-	b.WriteString(" 行")
-	if e.Column != "" {
-		b.WriteString("「" + e.Column + "」")
-	}
-	if e.Cell != "" {
-		b.WriteString("(" + e.Cell + ")")
-	}
-	b.WriteString("：")
-	b.WriteString(e.Message)
-	return b.String()
-}
-
-// Result is the outcome of an import that could read the file.
-//
-// Candidates holds the rows that passed every check; Errors the rows that did
-// not, in sheet order. When Errors is not empty the upload as a whole is
-// refused: the caller must not save any candidate of it (Candidates is then
-// only partial), but show the errors and offer Annotate.
-type Result struct {
-	Candidates []Candidate
-	Errors     []RowError
-}
-
-// OK reports whether the upload can be saved: no row has an error.
-func (r *Result) OK() bool { return len(r.Errors) == 0 }
-
-// Column headers, in sheet order.
+// Sheet names of the template.
 const (
-	ColName       = "姓名"
-	ColIDNumber   = "身份证号"
-	ColGender     = "性别"
-	ColWorkUnit   = "工作单位"
-	ColOccupation = "职业（工种）"
-	ColLevel      = "等级"
-	ColPhone      = "手机号码"
-	ColRemark     = "备注"
-	// ColErrors is the column Annotate adds at the end of an annotated
-	// workbook; the import ignores it so a corrected copy can be uploaded.
-	ColErrors = "错误说明"
+	SheetCandidates   = "合格人员"
+	SheetInstructions = "填写说明"
+	// SheetOccupations is hidden; the 职业（工种） drop-down points at it
+	// because an inline list is limited to 255 characters.
+	SheetOccupations = "职业列表"
+
+	// sheetCandidatesOld is the data sheet's name in templates downloaded
+	// before the product said 合格人员 everywhere; Import still reads it.
+	sheetCandidatesOld = "候选人"
 )
 
-// Text limits, in characters (runes).
-const (
-	MaxNameLen     = 30
-	MaxWorkUnitLen = 100
-	MaxRemarkLen   = 200
-)
+// ColErrors is the column Annotate adds at the end of an annotated
+// workbook; the import ignores it so a corrected copy can be uploaded.
+const ColErrors = "错误说明"
 
-var columns = [...]string{ColName, ColIDNumber, ColGender, ColWorkUnit, ColOccupation, ColLevel, ColPhone, ColRemark}
+// author signs the comments this package writes.
+const author = "合格证登记系统"
 
+// Indexes of the candidate columns in the template's order.
 const (
 	iName = iota
 	iID
@@ -125,51 +50,10 @@ const (
 	numCols
 )
 
-// Columns returns the candidate column headers in sheet order.
-func Columns() []string { return append([]string(nil), columns[:]...) }
+var columns = [numCols]string(candidate.Columns())
 
-// colLetter returns the column letter of a 0-based column index (< 26).
-func colLetter(i int) string { return string(rune('A' + i)) }
+// colLetter returns the letters of a 0-based column.
+func colLetter(i int) string { return candidate.ColumnLetters(i) }
 
-// columnIndex returns the 0-based index of a candidate column header, or -1.
-func columnIndex(name string) int {
-	for i, c := range columns {
-		if c == name {
-			return i
-		}
-	}
-	return -1
-}
-
-func cellName(col, row int) string { return colLetter(col) + strconv.Itoa(row) }
-
-// clean trims spaces, including the full-width space and the zero-width
-// characters that come with copy and paste.
-func clean(s string) string {
-	return strings.TrimFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\u2060' || r == '\ufeff'
-	})
-}
-
-// fold makes a lookup key for codes and names: no spaces, ASCII digits,
-// full-width parentheses and slash (the forms used in the catalogue).
-func fold(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r), r == '\u200b', r == '\ufeff':
-		case r >= '０' && r <= '９':
-			b.WriteByte(byte('0' + (r - '０')))
-		case r == '(':
-			b.WriteRune('（')
-		case r == ')':
-			b.WriteRune('）')
-		case r == '／':
-			b.WriteByte('/')
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
+// cellName names a cell by 0-based column and 1-based row.
+func cellName(col, row int) string { return candidate.CellName(col, row) }

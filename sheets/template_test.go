@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"certreg/candidate"
 )
 
 func openBytes(t testing.TB, b []byte) *excelize.File {
@@ -21,7 +23,7 @@ func openBytes(t testing.TB, b []byte) *excelize.File {
 }
 
 func TestTemplate(t *testing.T) {
-	scope := Scope{Occupations: []Occupation{
+	scope := Scope{Occupations: []candidate.Occupation{
 		{Code: "001", Name: "砌筑工", Levels: []int{4, 5}},
 		{Code: "012", Name: "电工", Levels: []int{5}},
 		{Code: "020", Name: "防水工", Levels: nil},
@@ -32,7 +34,7 @@ func TestTemplate(t *testing.T) {
 	}
 	f := openBytes(t, buf.Bytes())
 
-	if got := strings.Join(f.GetSheetList(), ","); got != "候选人,填写说明,职业列表" {
+	if got := strings.Join(f.GetSheetList(), ","); got != "合格人员,填写说明,职业列表" {
 		t.Fatalf("sheets %s", got)
 	}
 	for sheet, want := range map[string]bool{SheetCandidates: true, SheetInstructions: true, SheetOccupations: false} {
@@ -55,7 +57,7 @@ func TestTemplate(t *testing.T) {
 	if ex[7] != ExampleRemark || ex[4] != "砌筑工" || ex[5] != "五级/初级工" || ex[2] != "男" {
 		t.Fatalf("example row %q", ex)
 	}
-	if _, errs := CheckRaw(Raw{Name: ex[0], IDNumber: ex[1], Gender: ex[2], WorkUnit: ex[3], Occupation: ex[4], Level: ex[5], Phone: ex[6]}, scope); errs != nil {
+	if _, errs := candidate.CheckRaw(Raw{Name: ex[0], IDNumber: ex[1], Gender: ex[2], WorkUnit: ex[3], Occupation: ex[4], Level: ex[5], Phone: ex[6]}, scope); errs != nil {
 		t.Fatalf("example row does not pass the rules: %v", errs)
 	}
 
@@ -121,9 +123,53 @@ func TestTemplate(t *testing.T) {
 	}
 
 	help, _ := f.GetRows(SheetInstructions)
-	if len(help) < 10 || !strings.HasPrefix(help[0][0], "合肥市建设职业技能鉴定站") {
+	if len(help) < 10 || help[0][0] != "合肥市建设职业技能鉴定站 合格人员名单导入模板 填写说明" {
 		t.Errorf("instructions %q", help)
 	}
+	for _, r := range help {
+		for _, v := range r {
+			if strings.Contains(v, "候选人") {
+				t.Errorf("instructions say 候选人: %q", v)
+			}
+		}
+	}
+	for _, c := range comments {
+		if strings.Contains(c.Text, "候选人") {
+			t.Errorf("comment %s says 候选人: %q", c.Cell, c.Text)
+		}
+	}
+
+	// Printing: every sheet on A4 landscape, one page wide, the header
+	// repeated; the title row tall enough for its 14-point text; every
+	// wrapped instruction as tall as its lines; named fonts only.
+	assertPageSetup(t, f, SheetCandidates, "$1:$1")
+	assertPageSetup(t, f, SheetInstructions, "")
+	assertPageSetup(t, f, SheetOccupations, "$1:$1")
+	if h, _ := f.GetRowHeight(SheetInstructions, 1); h < 14*1.3 {
+		t.Errorf("title row %v pt for 14-point text", h)
+	}
+	merged, _ := f.GetMergeCells(SheetInstructions)
+	spans := map[string]bool{}
+	for _, m := range merged {
+		if strings.HasPrefix(m.GetEndAxis(), "C") {
+			spans[m.GetStartAxis()] = true
+		}
+	}
+	for r, row := range help {
+		cell := cellName(0, r+1)
+		if r == 0 || len(row) == 0 || !spans[cell] {
+			continue
+		}
+		// The instructions span A:C, 102 units wide.
+		if h, _ := f.GetRowHeight(SheetInstructions, r+1); h < minHeight(linesOf(row[0], 102)) {
+			t.Errorf("instruction row %d: %v pt for %d lines: %q", r+1, h, linesOf(row[0], 102), row[0])
+		}
+	}
+	if len(spans) < 10 {
+		t.Errorf("%d instruction rows span A:C", len(spans))
+	}
+	assertNamedFonts(t, buf.Bytes())
+	assertInert(t, buf.Bytes())
 }
 
 // TestTemplateLongScope needs the hidden sheet: the names are far over the
@@ -131,7 +177,7 @@ func TestTemplate(t *testing.T) {
 func TestTemplateLongScope(t *testing.T) {
 	var scope Scope
 	for i := 1; i <= 80; i++ {
-		scope.Occupations = append(scope.Occupations, Occupation{
+		scope.Occupations = append(scope.Occupations, candidate.Occupation{
 			Code: fmt.Sprintf("%03d", i), Name: fmt.Sprintf("建筑起重机械安装拆卸工第%d类", i), Levels: []int{5, 4, 3, 2, 1},
 		})
 	}
@@ -152,14 +198,14 @@ func TestTemplateLongScope(t *testing.T) {
 
 func TestTemplateEmptyScope(t *testing.T) {
 	var buf bytes.Buffer
-	err := Template(&buf, "某单位", Scope{Occupations: []Occupation{{Code: "001", Name: "砌筑工"}}})
+	err := Template(&buf, "某单位", Scope{Occupations: []candidate.Occupation{{Code: "001", Name: "砌筑工"}}})
 	if err == nil || !strings.Contains(err.Error(), "没有可登记") {
 		t.Fatalf("got %v", err)
 	}
 }
 
 func TestImportTemplateExampleOnly(t *testing.T) {
-	_, err := importBytes(templateBytes(t), nil)
+	_, err := importBytes(templateBytes(t))
 	var fe *FileError
 	if !errors.As(err, &fe) || fe.Kind != FileNoRows || !strings.Contains(fe.Error(), "示例行") {
 		t.Fatalf("got %v", err)
@@ -175,7 +221,7 @@ func TestImportFilledTemplate(t *testing.T) {
 		}
 	}
 	buf, _ := f.WriteToBuffer()
-	res, err := importBytes(buf.Bytes(), nil)
+	res, err := importBytes(buf.Bytes())
 	if err != nil || !res.OK() || len(res.Candidates) != 3 || res.Candidates[0].Row != 3 {
 		t.Fatalf("err %v res %+v", err, res)
 	}
@@ -187,7 +233,7 @@ func TestImportEditedExampleRow(t *testing.T) {
 	f := openBytes(t, templateBytes(t))
 	_ = f.SetCellStr(SheetCandidates, "A2", "李四")
 	buf, _ := f.WriteToBuffer()
-	res, err := importBytes(buf.Bytes(), nil)
+	res, err := importBytes(buf.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}

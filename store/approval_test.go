@@ -8,18 +8,18 @@ import (
 	"testing"
 	"time"
 
+	"certreg/candidate"
 	"certreg/fixture"
 	"certreg/idcard"
-	"certreg/sheets"
 	"certreg/store"
 )
 
 // approvalCandidates are n valid 砌筑工 五级 candidates unique to seed.
-func approvalCandidates(seed, n int) []sheets.Candidate {
-	out := make([]sheets.Candidate, n)
+func approvalCandidates(seed, n int) []candidate.Candidate {
+	out := make([]candidate.Candidate, n)
 	for i := range out {
 		id := idcard.Make("340103", time.Date(1955, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i), seed%1000)
-		out[i] = sheets.Candidate{Row: i + 2, Name: "审核测试", IDNumber: id, Gender: idcard.Gender(id), WorkUnit: "测试单位",
+		out[i] = candidate.Candidate{Row: i + 2, Name: "审核测试", IDNumber: id, Gender: idcard.Gender(id), WorkUnit: "测试单位",
 			OccupationCode: "012", OccupationName: "砌筑工", Level: 5}
 	}
 	return out

@@ -11,7 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"certreg/sheets"
+	"certreg/candidate"
 )
 
 // BatchState is where a batch is in its life (SPEC section 4).
@@ -380,8 +380,8 @@ func (s *Store) CheckBatchName(a Actor, name string) (string, error) {
 // NewBatch is what the create wizard confirms.
 type NewBatch struct {
 	Name       string
-	Candidates []sheets.Candidate // checked again inside the transaction
-	Uploads    []Upload           // supporting materials as received
+	Candidates []candidate.Candidate // checked again inside the transaction
+	Uploads    []Upload              // supporting materials as received
 }
 
 // CreateBatch saves a new batch in 待提交 with its candidates and

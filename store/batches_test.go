@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"certreg/candidate"
 	"certreg/fixture"
 	"certreg/idcard"
 	"certreg/sheets"
@@ -22,16 +24,27 @@ func personID(i int) string {
 	return idcard.Make("110101", time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i/1000), i%1000)
 }
 
+// hanName is a distinct valid name for each i >= 0: 测试 and the digits of
+// i as Chinese numerals (测试一二).
+func hanName(i int) string {
+	digits := []rune("零一二三四五六七八九")
+	s := []rune("测试")
+	for _, d := range strconv.Itoa(i) {
+		s = append(s, digits[d-'0'])
+	}
+	return string(s)
+}
+
 // person is a valid candidate of 砌筑工 (012, in the scope of demo-unit,
 // hfcj-admin and whpx-admin) at level 5.
-func person(i int) sheets.Candidate {
+func person(i int) candidate.Candidate {
 	id := personID(i)
-	return sheets.Candidate{Row: i + 2, Name: fmt.Sprintf("测试%d", i), IDNumber: id, Gender: idcard.Gender(id),
+	return candidate.Candidate{Row: i + 2, Name: hanName(i), IDNumber: id, Gender: idcard.Gender(id),
 		WorkUnit: "合肥建工集团", OccupationCode: "012", OccupationName: "砌筑工", Level: 5}
 }
 
-func people(from, n int) []sheets.Candidate {
-	out := make([]sheets.Candidate, n)
+func people(from, n int) []candidate.Candidate {
+	out := make([]candidate.Candidate, n)
 	for i := range out {
 		out[i] = person(from + i)
 	}
@@ -43,7 +56,7 @@ func workbookOf(t testing.TB, rows [][]string) []byte {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
-	header := sheets.Columns()
+	header := candidate.Columns()
 	if err := f.SetSheetRow("Sheet1", "A1", &header); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +91,22 @@ func workbookOf(t testing.TB, rows [][]string) []byte {
 	return buf.Bytes()
 }
 
-func rowOf(c sheets.Candidate) []string {
+// checkWorkbook is the import as the create wizard runs it: the sheet's
+// rules outside any transaction, then the database's.
+func checkWorkbook(t testing.TB, w *fixture.World, a store.Actor, batchID uint64, wb []byte) (*candidate.Result, error) {
+	t.Helper()
+	sc, err := w.Store.SheetScope(a.OrgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sheets.Import(bytes.NewReader(wb), int64(len(wb)), sc)
+	if err != nil {
+		return nil, err
+	}
+	return res, w.Store.CheckImported(a, batchID, res)
+}
+
+func rowOf(c candidate.Candidate) []string {
 	return []string{c.Name, c.IDNumber, c.Gender, c.WorkUnit, c.OccupationName, "五级/初级工", c.Phone, c.Remark}
 }
 
@@ -107,7 +135,7 @@ func wantCounts(t *testing.T, w *fixture.World, username string, base map[store.
 	}
 }
 
-func newDraft(t *testing.T, w *fixture.World, username, name string, cands []sheets.Candidate) store.Batch {
+func newDraft(t *testing.T, w *fixture.World, username, name string, cands []candidate.Candidate) store.Batch {
 	t.Helper()
 	b, err := w.Store.CreateBatch(w.Actor(t, username), store.NewBatch{Name: name, Candidates: cands})
 	if err != nil {
@@ -174,13 +202,13 @@ func TestInvalidImportSavesNothing(t *testing.T) {
 	bad.OccupationCode, bad.OccupationName = "018", "木工" // not in demo-unit's scope
 	dup := person(1)
 	dup.Row = 9
-	in := append(append(append([]sheets.Candidate{}, good...), bad), dup)
+	in := append(append(append([]candidate.Candidate{}, good...), bad), dup)
 	_, err := w.Store.CreateBatch(unit, store.NewBatch{Name: "无效名单", Candidates: in})
 	var ie *store.ImportError
 	if !errors.As(err, &ie) || len(ie.Errors) != 2 {
 		t.Fatalf("create with bad rows: %v", err)
 	}
-	if e := ie.Errors[0]; e.Row != 5 || e.Column != sheets.ColOccupation || e.Cell != "E5" || !strings.Contains(e.Message, "不在本单位") {
+	if e := ie.Errors[0]; e.Row != 5 || e.Column != candidate.ColOccupation || e.Cell != "E5" || !strings.Contains(e.Message, "不在本单位") {
 		t.Errorf("first error %+v", e)
 	}
 	if e := ie.Errors[1]; e.Row != 9 || !strings.Contains(e.Message, "与第 3 行重复") {
@@ -202,7 +230,7 @@ func TestInvalidImportSavesNothing(t *testing.T) {
 		rows[1][1] = personID(11)[:17] + "1"
 	}
 	wb := workbookOf(t, rows)
-	res, err := w.Store.CheckWorkbook(unit, b.ID, bytes.NewReader(wb), int64(len(wb)))
+	res, err := checkWorkbook(t, w, unit, b.ID, wb)
 	if err != nil || res.OK() || len(res.Errors) != 1 || res.Errors[0].Cell != "B3" {
 		t.Fatalf("check workbook: %v %+v", err, res)
 	}
@@ -362,7 +390,7 @@ func TestMovesOutsideTheDiagramAreRefused(t *testing.T) {
 	if _, err := w.Store.RejectBatch(dept, rejected.ID, "资料不全", nil); err != nil {
 		t.Fatal(err)
 	}
-	directDraft := newDraft(t, w, "demo-direct", "省直所批次", []sheets.Candidate{{Name: "省直", IDNumber: personID(30), WorkUnit: "安徽建工", OccupationCode: "012", Level: 5}})
+	directDraft := newDraft(t, w, "demo-direct", "省直所批次", []candidate.Candidate{{Name: "省直", IDNumber: personID(30), WorkUnit: "安徽建工", OccupationCode: "012", Level: 5}})
 
 	type step struct {
 		name string
@@ -397,7 +425,7 @@ func TestMovesOutsideTheDiagramAreRefused(t *testing.T) {
 		{"dept submits its unit's draft", submit(dept, draft.ID), store.ErrNotFound},
 		{"dept renames its unit's rejected batch", func() error { _, err := w.Store.RenameBatch(dept, rejected.ID, "新名"); return err }, store.ErrForbidden},
 		{"edit a pending batch", func() error { _, err := w.Store.RenameBatch(unit, pending.ID, "新名"); return err }, store.ErrConflict},
-		{"add to a pending batch", func() error { _, err := w.Store.AddCandidate(unit, pending.ID, sheets.Raw{}); return err }, store.ErrConflict},
+		{"add to a pending batch", func() error { _, err := w.Store.AddCandidate(unit, pending.ID, candidate.Raw{}); return err }, store.ErrConflict},
 		{"delete a pending batch", func() error { return w.Store.DeleteBatch(unit, pending.ID) }, store.ErrConflict},
 		{"dept approves a 省直所 batch", func() error {
 			if _, err := w.Store.SubmitBatch(direct, directDraft.ID); err != nil {
@@ -531,9 +559,9 @@ func TestCandidateRules(t *testing.T) {
 	w := fixture.Demo(t)
 	unit, other := w.Actor(t, "demo-unit"), w.Actor(t, "hfcj-admin")
 	b := newDraft(t, w, "demo-unit", "在线编辑", people(0, 2))
-	raw := func(i int) sheets.Raw {
+	raw := func(i int) candidate.Raw {
 		p := person(i)
-		return sheets.Raw{Name: p.Name, IDNumber: p.IDNumber, WorkUnit: p.WorkUnit, Occupation: "砌筑工", Level: "5"}
+		return candidate.Raw{Name: p.Name, IDNumber: p.IDNumber, WorkUnit: p.WorkUnit, Occupation: "砌筑工", Level: "5"}
 	}
 	fieldErr := func(err error, col, msg string) {
 		t.Helper()
@@ -548,16 +576,16 @@ func TestCandidateRules(t *testing.T) {
 	bad.Level = "一级"
 	bad.Phone = "123"
 	_, err := w.Store.AddCandidate(unit, b.ID, bad)
-	fieldErr(err, sheets.ColIDNumber, "只能由数字组成")
-	fieldErr(err, sheets.ColPhone, "不是有效的手机号码")
+	fieldErr(err, candidate.ColIDNumber, "只能由数字组成")
+	fieldErr(err, candidate.ColPhone, "不是有效的手机号码")
 	outside := raw(5)
 	outside.Occupation = "木工"
 	_, err = w.Store.AddCandidate(unit, b.ID, outside)
-	fieldErr(err, sheets.ColOccupation, "不在本单位可登记的职业（工种）范围内")
+	fieldErr(err, candidate.ColOccupation, "不在本单位可登记的职业（工种）范围内")
 	// Duplicate (ID, occupation, level) inside the batch; the same ID with
 	// another level is fine, with another name is not.
 	_, err = w.Store.AddCandidate(unit, b.ID, raw(0))
-	fieldErr(err, sheets.ColIDNumber, "同一身份证号、同一职业（工种）和等级只能登记一次")
+	fieldErr(err, candidate.ColIDNumber, "同一身份证号、同一职业（工种）和等级只能登记一次")
 	lvl4 := raw(0)
 	lvl4.Level = "四级/中级工"
 	c4, err := w.Store.AddCandidate(unit, b.ID, lvl4)
@@ -567,11 +595,11 @@ func TestCandidateRules(t *testing.T) {
 	renamed := raw(0)
 	renamed.Level, renamed.Name = "3", "别人"
 	_, err = w.Store.AddCandidate(unit, b.ID, renamed)
-	fieldErr(err, sheets.ColName, "不一致")
+	fieldErr(err, candidate.ColName, "不一致")
 	// Editing into a duplicate is refused; editing itself is fine.
 	back := raw(0)
 	_, err = w.Store.UpdateCandidate(unit, b.ID, c4.ID, back)
-	fieldErr(err, sheets.ColIDNumber, "只能登记一次")
+	fieldErr(err, candidate.ColIDNumber, "只能登记一次")
 	lvl4.Phone = "13912345678"
 	if c, err := w.Store.UpdateCandidate(unit, b.ID, c4.ID, lvl4); err != nil || c.Phone != "13912345678" || c.Gender == "" {
 		t.Fatalf("edit: %v %+v", err, c)
@@ -585,12 +613,12 @@ func TestCandidateRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = w.Store.AddCandidate(unit, b.ID, raw(6))
-	fieldErr(err, sheets.ColIDNumber, "已持有该职业（工种）和等级的有效证书（证书编号 26340101250001）")
+	fieldErr(err, candidate.ColIDNumber, "已持有该职业（工种）和等级的有效证书（证书编号 26340101250001）")
 	if _, err := w.Store.CreateBatch(unit, store.NewBatch{Name: "持证", Candidates: people(6, 1)}); err == nil {
 		t.Fatal("holder imported")
 	}
 	wb := workbookOf(t, [][]string{rowOf(person(6))})
-	if res, err := w.Store.CheckWorkbook(unit, 0, bytes.NewReader(wb), int64(len(wb))); err != nil || res.OK() || !strings.Contains(res.Errors[0].Message, "有效证书") {
+	if res, err := checkWorkbook(t, w, unit, 0, wb); err != nil || res.OK() || !strings.Contains(res.Errors[0].Message, "有效证书") {
 		t.Fatalf("workbook with a holder: %v %+v", err, res)
 	}
 	// The holder index is consulted at submission too.
@@ -621,7 +649,7 @@ func TestCandidateRules(t *testing.T) {
 	}
 	own := newDraft(t, w, "demo-unit", "本单位第二批", people(40, 1))
 	_, err = w.Store.AddCandidate(unit, own.ID, raw(0))
-	fieldErr(err, sheets.ColIDNumber, "正在本单位批次「在线编辑」中审核")
+	fieldErr(err, candidate.ColIDNumber, "正在本单位批次「在线编辑」中审核")
 	if _, err := w.Store.RejectBatch(w.Actor(t, "demo-dept"), b.ID, "退回", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -828,7 +856,7 @@ func BenchmarkImport5000(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := w.Store.CheckWorkbook(unit, 0, bytes.NewReader(wb), int64(len(wb)))
+		res, err := checkWorkbook(b, w, unit, 0, wb)
 		if err != nil || !res.OK() || len(res.Candidates) != 5000 {
 			b.Fatalf("import: %v", err)
 		}

@@ -8,7 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"certreg/sheets"
+	"certreg/candidate"
 )
 
 // BizApplication is what a unit submits for a business: the kind, the
@@ -24,10 +24,10 @@ type BizApplication struct {
 
 // bizField maps the candidate columns to the application form's fields.
 var bizField = map[string]string{
-	sheets.ColName:     "new_name",
-	sheets.ColIDNumber: "new_id_number",
-	sheets.ColGender:   "new_id_number", // the gender comes from the new ID number
-	sheets.ColWorkUnit: "new_work_unit",
+	candidate.ColName:     "new_name",
+	candidate.ColIDNumber: "new_id_number",
+	candidate.ColGender:   "new_id_number", // the gender comes from the new ID number
+	candidate.ColWorkUnit: "new_work_unit",
 }
 
 // checkChangeTx validates the new values of a 变更 of c exactly like an
@@ -43,7 +43,7 @@ func checkChangeTx(tx *bolt.Tx, c Certificate, in BizApplication) (HolderValues,
 	case name != "" && id != "":
 		return HolderValues{}, invalid("", "姓名和身份证号不能在同一次申请中变更，请分两次申请")
 	}
-	raw := sheets.Raw{Name: c.Name, IDNumber: c.IDNumber, Gender: c.Gender, WorkUnit: c.WorkUnit,
+	raw := candidate.Raw{Name: c.Name, IDNumber: c.IDNumber, Gender: c.Gender, WorkUnit: c.WorkUnit,
 		Occupation: c.Occupation, Level: strconv.Itoa(c.Level)}
 	if name != "" {
 		raw.Name = name
@@ -54,17 +54,17 @@ func checkChangeTx(tx *bolt.Tx, c Certificate, in BizApplication) (HolderValues,
 	if unit != "" {
 		raw.WorkUnit = unit
 	}
-	scope := sheets.Scope{Occupations: []sheets.Occupation{{Code: c.Occupation, Name: c.OccupationName, Levels: []int{c.Level}}}}
-	got, ferrs := sheets.CheckRaw(raw, scope)
+	scope := candidate.Scope{Occupations: []candidate.Occupation{{Code: c.Occupation, Name: c.OccupationName, Levels: []int{c.Level}}}}
+	got, ferrs := candidate.CheckRaw(raw, scope)
 	// Only the fields being changed are judged: a certificate issued under
 	// older rules keeps its other values as they are.
-	changed := map[string]bool{sheets.ColName: name != "", sheets.ColIDNumber: id != "", sheets.ColGender: id != "", sheets.ColWorkUnit: unit != ""}
+	changed := map[string]bool{candidate.ColName: name != "", candidate.ColIDNumber: id != "", candidate.ColGender: id != "", candidate.ColWorkUnit: unit != ""}
 	for _, fe := range ferrs {
 		if !changed[fe.Column] {
 			continue
 		}
 		ve := &ValidationError{Field: bizField[fe.Column], Message: "新" + fe.Column + "：" + fe.Message}
-		if fe.Column == sheets.ColGender {
+		if fe.Column == candidate.ColGender {
 			ve.Message = "新身份证号对应的性别与证书上的性别（" + c.Gender + "）不一致，请核对身份证号"
 		}
 		return HolderValues{}, ve

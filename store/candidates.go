@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -13,9 +12,9 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"certreg/candidate"
 	"certreg/data"
 	"certreg/idcard"
-	"certreg/sheets"
 )
 
 // Candidate is one person of a batch: a qualified trainee to be certified.
@@ -37,12 +36,12 @@ type Candidate struct {
 func (c Candidate) LevelName() string { return data.LevelName(c.Level) }
 
 // Raw is the candidate as a form shows it (for editing).
-func (c Candidate) Raw() sheets.Raw {
-	return sheets.Raw{Name: c.Name, IDNumber: c.IDNumber, Gender: c.Gender, WorkUnit: c.WorkUnit,
+func (c Candidate) Raw() candidate.Raw {
+	return candidate.Raw{Name: c.Name, IDNumber: c.IDNumber, Gender: c.Gender, WorkUnit: c.WorkUnit,
 		Occupation: c.OccupationCode, Level: strconv.Itoa(c.Level), Phone: c.Phone, Remark: c.Remark}
 }
 
-func fromSheet(c sheets.Candidate) Candidate {
+func fromChecked(c candidate.Candidate) Candidate {
 	return Candidate{Row: c.Row, Name: c.Name, IDNumber: c.IDNumber, Gender: c.Gender, WorkUnit: c.WorkUnit,
 		OccupationCode: c.OccupationCode, OccupationName: c.OccupationName, Level: c.Level, Phone: c.Phone, Remark: c.Remark}
 }
@@ -69,7 +68,7 @@ type CandidateView struct {
 
 // ImportError lists the candidates that break a rule; nothing was saved.
 type ImportError struct {
-	Errors  []sheets.RowError
+	Errors  []candidate.RowError
 	Summary string
 }
 
@@ -83,7 +82,7 @@ func (e *ImportError) Error() string {
 // CandidateError lists the fields of one candidate (an online edit) that
 // break a rule; nothing was saved.
 type CandidateError struct {
-	Errors []sheets.FieldError
+	Errors []candidate.FieldError
 }
 
 func (e *CandidateError) Error() string {
@@ -106,11 +105,11 @@ func (e *CandidateError) Fields() map[string]string {
 	return m
 }
 
-// SheetScope is what the organisation may certify, as the sheets package
-// needs it: the catalogue's occupations (by code) with the levels of the
+// SheetScope is what the organisation may certify, as the candidate rules
+// need it: the catalogue's occupations (by code) with the levels of the
 // organisation's scope.
-func (s *Store) SheetScope(orgID uint64) (sheets.Scope, error) {
-	var sc sheets.Scope
+func (s *Store) SheetScope(orgID uint64) (candidate.Scope, error) {
+	var sc candidate.Scope
 	err := s.db.View(func(tx *bolt.Tx) error {
 		org, err := orgTx(tx, orgID)
 		if err != nil {
@@ -122,8 +121,8 @@ func (s *Store) SheetScope(orgID uint64) (sheets.Scope, error) {
 	return sc, err
 }
 
-func sheetScopeTx(tx *bolt.Tx, org Org) (sheets.Scope, error) {
-	var sc sheets.Scope
+func sheetScopeTx(tx *bolt.Tx, org Org) (candidate.Scope, error) {
+	var sc candidate.Scope
 	err := tx.Bucket(bOccupations).ForEach(func(k, v []byte) error {
 		var o Occupation
 		if err := jsonUnmarshal(v, &o); err != nil {
@@ -136,36 +135,30 @@ func sheetScopeTx(tx *bolt.Tx, org Org) (sheets.Scope, error) {
 			}
 		}
 		if len(levels) > 0 {
-			sc.Occupations = append(sc.Occupations, sheets.Occupation{Code: o.Code, Name: o.Name, Levels: levels})
+			sc.Occupations = append(sc.Occupations, candidate.Occupation{Code: o.Code, Name: o.Name, Levels: levels})
 		}
 		return nil
 	})
 	return sc, err
 }
 
-// CheckWorkbook reads an uploaded candidate workbook for the actor's
-// organisation with every rule of the import, including those that need the
-// database (a valid certificate already held, a candidate in another batch
-// under review; batchID is the batch being re-imported, 0 for a new one).
-// A file-level problem is a *sheets.FileError. Nothing is saved.
-func (s *Store) CheckWorkbook(a Actor, batchID uint64, r io.Reader, size int64) (*sheets.Result, error) {
-	var res *sheets.Result
-	err := s.db.View(func(tx *bolt.Tx) error {
+// CheckImported applies to a list read from a workbook (candidate.Import, done
+// by the caller outside any transaction) the import rules that need the
+// database: no valid certificate already held, no candidate in another
+// batch under review (batchID is the batch being re-imported, 0 for a new
+// one). Candidates that break one move to res.Errors. Nothing is saved.
+func (s *Store) CheckImported(a Actor, batchID uint64, res *candidate.Result) error {
+	return s.db.View(func(tx *bolt.Tx) error {
 		org, err := orgTx(tx, a.OrgID)
 		if err != nil {
 			return err
 		}
-		sc, err := sheetScopeTx(tx, org)
-		if err != nil {
-			return err
-		}
 		names := map[uint64]string{}
-		res, err = sheets.Import(r, size, sc, func(c sheets.Candidate) (string, string) {
+		res.Refuse(func(c candidate.Candidate) (string, string) {
 			return dbRulesTx(tx, org.ID, batchID, c.IDNumber, c.OccupationCode, c.Level, names)
 		})
-		return err
+		return nil
 	})
-	return res, err
 }
 
 // dbRulesTx applies the rules that need the database to one checked
@@ -175,7 +168,7 @@ func (s *Store) CheckWorkbook(a Actor, batchID uint64, r io.Reader, size int64) 
 func dbRulesTx(tx *bolt.Tx, orgID, batchID uint64, idNumber, occ string, level int, names map[uint64]string) (string, string) {
 	hk := holderKey(idNumber, occ, level)
 	if num := tx.Bucket(bCertHolder).Get(hk); num != nil {
-		return sheets.ColIDNumber, fmt.Sprintf("已持有该职业（工种）和等级的有效证书（证书编号 %s），不能重复登记", num)
+		return candidate.ColIDNumber, fmt.Sprintf("已持有该职业（工种）和等级的有效证书（证书编号 %s），不能重复登记", num)
 	}
 	if v := tx.Bucket(bUnderReview).Get(hk); v != nil && btoi(v) != batchID {
 		other := btoi(v)
@@ -187,28 +180,23 @@ func dbRulesTx(tx *bolt.Tx, orgID, batchID uint64, idNumber, occ string, level i
 			names[other] = name
 		}
 		if name != "" {
-			return sheets.ColIDNumber, fmt.Sprintf("该人员的同一职业（工种）和等级正在本单位批次「%s」中审核，不能重复登记", name)
+			return candidate.ColIDNumber, fmt.Sprintf("该人员的同一职业（工种）和等级正在本单位批次「%s」中审核，不能重复登记", name)
 		}
-		return sheets.ColIDNumber, "该人员的同一职业（工种）和等级正在其他批次中审核，不能重复登记"
+		return candidate.ColIDNumber, "该人员的同一职业（工种）和等级正在其他批次中审核，不能重复登记"
 	}
 	return "", ""
 }
 
-// rowErr builds a sheets.RowError with its cell name.
-func rowErr(row int, column, msg string) sheets.RowError {
-	e := sheets.RowError{Row: row, Column: column, Message: msg}
-	for i, c := range sheets.Columns() {
-		if c == column && row > 0 {
-			e.Cell = string(rune('A'+i)) + strconv.Itoa(row)
-		}
-	}
-	return e
+// rowErr builds a candidate.RowError with its cell name in the template's
+// column order.
+func rowErr(row int, column, msg string) candidate.RowError {
+	return (&candidate.Result{}).Error(row, column, msg)
 }
 
 // putCandidatesTx checks a whole list with every rule (the import's, the
 // database's, no duplicate inside the list) and adds it to the batch. Any
 // error is an *ImportError and the caller's transaction must roll back.
-func (s *Store) putCandidatesTx(tx *bolt.Tx, org Org, b *Batch, in []sheets.Candidate) error {
+func (s *Store) putCandidatesTx(tx *bolt.Tx, org Org, b *Batch, in []candidate.Candidate) error {
 	if b.Count+len(in) > MaxBatchCandidates {
 		return invalid("file", fmt.Sprintf("一个批次最多 %d 名合格人员", MaxBatchCandidates))
 	}
@@ -216,7 +204,7 @@ func (s *Store) putCandidatesTx(tx *bolt.Tx, org Org, b *Batch, in []sheets.Cand
 	if err != nil {
 		return err
 	}
-	var errs []sheets.RowError
+	var errs []candidate.RowError
 	seen := make(map[string]int, len(in))
 	names := map[uint64]string{}
 	out := make([]Candidate, 0, len(in))
@@ -225,8 +213,8 @@ func (s *Store) putCandidatesTx(tx *bolt.Tx, org Org, b *Batch, in []sheets.Cand
 		if row == 0 {
 			row = i + 1
 		}
-		raw := fromSheet(sc0).Raw()
-		c, ferrs := sheets.CheckRaw(raw, sc)
+		raw := fromChecked(sc0).Raw()
+		c, ferrs := candidate.CheckRaw(raw, sc)
 		for _, fe := range ferrs {
 			errs = append(errs, rowErr(row, fe.Column, fe.Message))
 		}
@@ -235,7 +223,7 @@ func (s *Store) putCandidatesTx(tx *bolt.Tx, org Org, b *Batch, in []sheets.Cand
 		}
 		hk := string(holderKey(c.IDNumber, c.OccupationCode, c.Level))
 		if first, ok := seen[hk]; ok {
-			errs = append(errs, rowErr(row, sheets.ColIDNumber, fmt.Sprintf("与第 %d 行重复：同一身份证号、同一职业（工种）和等级只能登记一次", first)))
+			errs = append(errs, rowErr(row, candidate.ColIDNumber, fmt.Sprintf("与第 %d 行重复：同一身份证号、同一职业（工种）和等级只能登记一次", first)))
 			continue
 		}
 		seen[hk] = row
@@ -243,7 +231,7 @@ func (s *Store) putCandidatesTx(tx *bolt.Tx, org Org, b *Batch, in []sheets.Cand
 			errs = append(errs, rowErr(row, col, msg))
 			continue
 		}
-		nc := fromSheet(c)
+		nc := fromChecked(c)
 		nc.Row = sc0.Row
 		out = append(out, nc)
 	}
@@ -269,7 +257,7 @@ func (s *Store) putCandidatesTx(tx *bolt.Tx, org Org, b *Batch, in []sheets.Cand
 // ReplaceCandidates replaces the whole list of a draft or rejected batch by
 // a re-imported one, with the rules of CreateBatch. Reviewer marks of the
 // old list go with it.
-func (s *Store) ReplaceCandidates(a Actor, id uint64, in []sheets.Candidate) (Batch, error) {
+func (s *Store) ReplaceCandidates(a Actor, id uint64, in []candidate.Candidate) (Batch, error) {
 	var b Batch
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var org Org
@@ -301,21 +289,21 @@ func (s *Store) ReplaceCandidates(a Actor, id uint64, in []sheets.Candidate) (Ba
 
 // checkOneTx applies every rule to one candidate typed online for batch b;
 // self is the candidate being edited (0 when adding).
-func (s *Store) checkOneTx(tx *bolt.Tx, org Org, b Batch, self uint64, in sheets.Raw) (Candidate, error) {
+func (s *Store) checkOneTx(tx *bolt.Tx, org Org, b Batch, self uint64, in candidate.Raw) (Candidate, error) {
 	sc, err := sheetScopeTx(tx, org)
 	if err != nil {
 		return Candidate{}, err
 	}
-	c, ferrs := sheets.CheckRaw(in, sc)
+	c, ferrs := candidate.CheckRaw(in, sc)
 	if len(ferrs) > 0 {
 		return Candidate{}, &CandidateError{Errors: ferrs}
 	}
 	fail := func(col, msg string) (Candidate, error) {
-		return Candidate{}, &CandidateError{Errors: []sheets.FieldError{{Column: col, Message: msg}}}
+		return Candidate{}, &CandidateError{Errors: []candidate.FieldError{{Column: col, Message: msg}}}
 	}
 	kb := tx.Bucket(bCandidateKey)
 	if v := kb.Get(key(itob(b.ID), holderKey(c.IDNumber, c.OccupationCode, c.Level))); v != nil && btoi(v) != self {
-		return fail(sheets.ColIDNumber, "本批次已有此人的同一职业（工种）和等级，同一身份证号、同一职业（工种）和等级只能登记一次")
+		return fail(candidate.ColIDNumber, "本批次已有此人的同一职业（工种）和等级，同一身份证号、同一职业（工种）和等级只能登记一次")
 	}
 	// The same ID number must carry the same name throughout the batch.
 	prefix := key(itob(b.ID), []byte(c.IDNumber), []byte{0})
@@ -329,18 +317,18 @@ func (s *Store) checkOneTx(tx *bolt.Tx, org Org, b Batch, self uint64, in sheets
 			return Candidate{}, err
 		}
 		if other.Name != c.Name {
-			return fail(sheets.ColName, fmt.Sprintf("本批次中该身份证号的姓名为「%s」，与填写的「%s」不一致", other.Name, c.Name))
+			return fail(candidate.ColName, fmt.Sprintf("本批次中该身份证号的姓名为「%s」，与填写的「%s」不一致", other.Name, c.Name))
 		}
 	}
 	if col, msg := dbRulesTx(tx, org.ID, b.ID, c.IDNumber, c.OccupationCode, c.Level, map[uint64]string{}); msg != "" {
 		return fail(col, msg)
 	}
-	return fromSheet(c), nil
+	return fromChecked(c), nil
 }
 
 // AddCandidate adds one candidate typed online to a draft or rejected
 // batch, with the rules of the import. A broken rule is a *CandidateError.
-func (s *Store) AddCandidate(a Actor, batchID uint64, in sheets.Raw) (Candidate, error) {
+func (s *Store) AddCandidate(a Actor, batchID uint64, in candidate.Raw) (Candidate, error) {
 	var c Candidate
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b, org, err := ownBatchTx(tx, a, batchID, "添加合格人员")
@@ -374,7 +362,7 @@ func (s *Store) AddCandidate(a Actor, batchID uint64, in sheets.Raw) (Candidate,
 // UpdateCandidate changes one candidate of a draft or rejected batch, with
 // the rules of the import. A reviewer's mark on it stays until the batch is
 // submitted again.
-func (s *Store) UpdateCandidate(a Actor, batchID, candID uint64, in sheets.Raw) (Candidate, error) {
+func (s *Store) UpdateCandidate(a Actor, batchID, candID uint64, in candidate.Raw) (Candidate, error) {
 	var c Candidate
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b, org, err := ownBatchTx(tx, a, batchID, "修改合格人员")
@@ -539,8 +527,8 @@ func problemTx(tx *bolt.Tx, owner Org, b Batch, c Candidate, names map[uint64]st
 
 // batchProblemsTx lists up to max candidates of the batch that break a rule
 // now, by position.
-func (s *Store) batchProblemsTx(tx *bolt.Tx, owner Org, b Batch, max int) ([]sheets.RowError, error) {
-	var out []sheets.RowError
+func (s *Store) batchProblemsTx(tx *bolt.Tx, owner Org, b Batch, max int) ([]candidate.RowError, error) {
+	var out []candidate.RowError
 	prefix := itob(b.ID)
 	cur := tx.Bucket(bCandidates).Cursor()
 	seq := 0
@@ -552,7 +540,7 @@ func (s *Store) batchProblemsTx(tx *bolt.Tx, owner Org, b Batch, max int) ([]she
 			return nil, err
 		}
 		if p := problemTx(tx, owner, b, c, names); p != "" {
-			out = append(out, sheets.RowError{Row: seq, Message: c.Name + "：" + p})
+			out = append(out, candidate.RowError{Row: seq, Message: c.Name + "：" + p})
 			if len(out) == max {
 				break
 			}

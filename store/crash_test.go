@@ -13,20 +13,20 @@ import (
 	"testing"
 	"time"
 
+	"certreg/candidate"
 	"certreg/fixture"
 	"certreg/idcard"
-	"certreg/sheets"
 	"certreg/store"
 )
 
 // crashCandidates are n valid candidates unique to (run, k).
-func crashCandidates(run, k, n int) []sheets.Candidate {
-	out := make([]sheets.Candidate, n)
+func crashCandidates(run, k, n int) []candidate.Candidate {
+	out := make([]candidate.Candidate, n)
 	for i := range out {
 		// A birth day per (k, i) and a sequence range per run keep every
 		// number unique across runs.
 		id := idcard.Make("340104", time.Date(1950, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, k*n+i), run*50+i%50)
-		out[i] = sheets.Candidate{Row: i + 2, Name: "崩溃测试", IDNumber: id, Gender: idcard.Gender(id), WorkUnit: "测试单位",
+		out[i] = candidate.Candidate{Row: i + 2, Name: "崩溃测试", IDNumber: id, Gender: idcard.Gender(id), WorkUnit: "测试单位",
 			OccupationCode: "012", OccupationName: "砌筑工", Level: 5 - k%5} // five segments, so 12 runs never exhaust one
 	}
 	return out

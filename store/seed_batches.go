@@ -13,8 +13,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"certreg/candidate"
 	"certreg/idcard"
-	"certreg/sheets"
 )
 
 // The demo's batches: demo-unit (合肥建工职业技能培训学校) and demo-direct
@@ -104,7 +104,7 @@ func (s *Store) seedDemoBatchTx(tx *bolt.Tx, rng *rand.Rand, now time.Time, d de
 	if occCode == "" {
 		return fmt.Errorf("occupation %s not in the scope of %s", d.occ, org.Name)
 	}
-	cands := make([]sheets.Candidate, 0, d.n)
+	cands := make([]candidate.Candidate, 0, d.n)
 	for i := 0; i < d.n; i++ {
 		man := rng.IntN(10) > 0
 		given := demoMen[rng.IntN(len(demoMen))]
@@ -125,7 +125,7 @@ func (s *Store) seedDemoBatchTx(tx *bolt.Tx, rng *rand.Rand, now time.Time, d de
 		if rng.IntN(5) > 0 {
 			phone = fmt.Sprintf("1%d%d%08d", []int{3, 5, 8}[rng.IntN(3)], 5+rng.IntN(5), rng.IntN(100000000))
 		}
-		cands = append(cands, sheets.Candidate{
+		cands = append(cands, candidate.Candidate{
 			Row: i + 2, Name: string(demoSurnames[rng.IntN(len(demoSurnames))]) + given, IDNumber: id,
 			Gender: idcard.Gender(id), WorkUnit: demoEmployer[rng.IntN(len(demoEmployer))],
 			OccupationCode: occCode, OccupationName: d.occ, Level: d.levels[rng.IntN(len(d.levels))], Phone: phone,

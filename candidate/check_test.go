@@ -1,9 +1,25 @@
-package sheets
+package candidate
 
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"certreg/idcard"
 )
+
+var testScope = Scope{Occupations: []Occupation{
+	{Code: "001", Name: "砌筑工", Levels: []int{5, 4, 3}},
+	{Code: "002", Name: "钢筋工", Levels: []int{5, 4}},
+	{Code: "012", Name: "电工", Levels: []int{5, 4, 3, 2, 1}},
+	{Code: "020", Name: "建筑起重机械安装拆卸工（塔式起重机）", Levels: []int{5}},
+}}
+
+// testID returns a distinct valid ID for each seq >= 0; an odd seq gives a man.
+func testID(seq int) string {
+	birth := time.Date(1985, 5, 5, 0, 0, 0, 0, time.UTC).AddDate(0, 0, seq/1000)
+	return idcard.Make("340102", birth, seq%1000)
+}
 
 func TestCheckRawValid(t *testing.T) {
 	in := Raw{
@@ -39,6 +55,8 @@ func TestCheckRawRules(t *testing.T) {
 		{"id 15 digits", func(r *Raw) { r.IDNumber = "340102850505001" }, ColIDNumber, "15 位旧身份证号不受支持"},
 		{"id bad date", func(r *Raw) { r.IDNumber = fixCheck("34010219850230001") }, ColIDNumber, "出生日期"},
 		{"id as Excel number", func(r *Raw) { r.IDNumber = "3.40102198505051E+17" }, ColIDNumber, "文本"},
+		{"id from a numeric cell", func(r *Raw) { r.IDFromNumber = true }, ColIDNumber, "被 Excel 存成了数字，后几位已丢失"},
+		{"id from a numeric cell, plain digits", func(r *Raw) { r.IDNumber, r.IDFromNumber = "340104198805014000", true }, ColIDNumber, "被 Excel 存成了数字"},
 		{"gender invalid", func(r *Raw) { r.Gender = "M" }, ColGender, "只能填写"},
 		{"gender mismatch", func(r *Raw) { r.Gender = "女" }, ColGender, "与身份证号不符"},
 		{"work unit required", func(r *Raw) { r.WorkUnit = "" }, ColWorkUnit, "不能为空"},

@@ -1,4 +1,4 @@
-package sheets
+package candidate
 
 import (
 	"fmt"
@@ -10,15 +10,17 @@ import (
 	"certreg/idcard"
 )
 
-// checker holds the lookups of one scope so an import builds them once.
-type checker struct {
+// Checker applies the rules of CheckRaw with the lookups of one scope built
+// once, for checking many rows.
+type Checker struct {
 	scope  Scope
 	byCode map[string]*Occupation
 	byName map[string]*Occupation
 }
 
-func newChecker(scope Scope) *checker {
-	c := &checker{
+// NewChecker prepares the checks of a scope.
+func NewChecker(scope Scope) *Checker {
+	c := &Checker{
 		scope:  scope,
 		byCode: make(map[string]*Occupation, len(scope.Occupations)),
 		byName: make(map[string]*Occupation, len(scope.Occupations)),
@@ -26,24 +28,20 @@ func newChecker(scope Scope) *checker {
 	for i := range scope.Occupations {
 		o := &scope.Occupations[i]
 		c.byCode[o.Code] = o
-		c.byName[fold(o.Name)] = o
+		c.byName[Fold(o.Name)] = o
 	}
 	return c
 }
 
-// CheckRaw applies the candidate rules to one row as typed: fields are
-// trimmed; 姓名, 身份证号, 工作单位, 职业（工种） and 等级 are required; the ID is
-// normalised and validated; 性别, if given, must be 男 or 女 and match the ID
-// (it is filled from the ID when empty); the occupation may be given by name,
-// by 3-digit code or as "012 砌筑工" and must be in scope; the level may be a
-// code or a name (data.ParseLevel) and must be allowed for that occupation;
-// 手机号码, if given, must be an 11-digit mainland mobile. The returned
-// candidate has Row 0 and is meaningful only when there are no errors.
+// CheckRaw applies the candidate rules (see the package documentation) to
+// one candidate as typed. The returned candidate has Row 0 and is
+// meaningful only when there are no errors; errors come in column order.
 func CheckRaw(in Raw, scope Scope) (Candidate, []FieldError) {
-	return newChecker(scope).check(in)
+	return NewChecker(scope).Check(in)
 }
 
-func (k *checker) check(in Raw) (Candidate, []FieldError) {
+// Check is CheckRaw with the checker's scope.
+func (k *Checker) Check(in Raw) (Candidate, []FieldError) {
 	var c Candidate
 	var errs []FieldError
 	add := func(col, format string, args ...any) {
@@ -51,23 +49,19 @@ func (k *checker) check(in Raw) (Candidate, []FieldError) {
 	}
 
 	// 姓名
-	c.Name = clean(in.Name)
-	switch {
-	case c.Name == "":
-		add(ColName, "不能为空")
-	case utf8.RuneCountInString(c.Name) > MaxNameLen:
-		add(ColName, "不能超过 %d 个字（现有 %d 个字）", MaxNameLen, utf8.RuneCountInString(c.Name))
-	case hasControl(c.Name, false):
-		add(ColName, "不能包含换行、制表符等控制字符")
+	if name, msg := CheckName(in.Name); msg != "" {
+		add(ColName, "%s", msg)
+	} else {
+		c.Name = name
 	}
 
 	// 身份证号
-	rawID := clean(in.IDNumber)
+	rawID := Clean(in.IDNumber)
 	idOK := false
 	switch {
 	case rawID == "":
 		add(ColIDNumber, "不能为空")
-	case looksLikeExcelNumber(rawID):
+	case in.IDFromNumber || looksLikeExcelNumber(rawID):
 		add(ColIDNumber, "被 Excel 存成了数字，后几位已丢失；请把该列设为“文本”格式后重新输入")
 	default:
 		c.IDNumber = idcard.Normalize(rawID)
@@ -79,7 +73,7 @@ func (k *checker) check(in Raw) (Candidate, []FieldError) {
 	}
 
 	// 性别
-	c.Gender = clean(in.Gender)
+	c.Gender = Clean(in.Gender)
 	switch {
 	case c.Gender == "":
 		if idOK {
@@ -92,7 +86,7 @@ func (k *checker) check(in Raw) (Candidate, []FieldError) {
 	}
 
 	// 工作单位
-	c.WorkUnit = clean(in.WorkUnit)
+	c.WorkUnit = Clean(in.WorkUnit)
 	switch {
 	case c.WorkUnit == "":
 		add(ColWorkUnit, "不能为空")
@@ -104,7 +98,7 @@ func (k *checker) check(in Raw) (Candidate, []FieldError) {
 
 	// 职业（工种）
 	var occ *Occupation
-	if s := clean(in.Occupation); s == "" {
+	if s := Clean(in.Occupation); s == "" {
 		add(ColOccupation, "不能为空")
 	} else if o, msg := k.occupation(s); msg != "" {
 		add(ColOccupation, "%s", msg)
@@ -114,22 +108,22 @@ func (k *checker) check(in Raw) (Candidate, []FieldError) {
 	}
 
 	// 等级
-	if s := clean(in.Level); s == "" {
+	if s := Clean(in.Level); s == "" {
 		add(ColLevel, "不能为空")
-	} else if lv, ok := data.ParseLevel(fold(s)); !ok {
-		add(ColLevel, "「%s」不是有效等级，应为 %s 之一（也可填写等级代码 5～1）", s, strings.Join(levelNames(nil), "、"))
+	} else if lv, ok := data.ParseLevel(Fold(s)); !ok {
+		add(ColLevel, "「%s」不是有效等级，应为 %s 之一（也可填写等级代码 5～1）", s, strings.Join(LevelNames(nil), "、"))
 	} else if occ != nil && !contains(occ.Levels, lv) {
 		if len(occ.Levels) == 0 {
 			add(ColLevel, "本单位不能登记「%s」的任何等级", occ.Name)
 		} else {
-			add(ColLevel, "本单位的「%s」不能登记「%s」，可登记：%s", occ.Name, data.LevelName(lv), strings.Join(levelNames(occ.Levels), "、"))
+			add(ColLevel, "本单位的「%s」不能登记「%s」，可登记：%s", occ.Name, data.LevelName(lv), strings.Join(LevelNames(occ.Levels), "、"))
 		}
 	} else {
 		c.Level = lv
 	}
 
 	// 手机号码
-	if s := clean(in.Phone); s != "" {
+	if s := Clean(in.Phone); s != "" {
 		if p, ok := mobile(s); ok {
 			c.Phone = p
 		} else {
@@ -138,7 +132,7 @@ func (k *checker) check(in Raw) (Candidate, []FieldError) {
 	}
 
 	// 备注
-	c.Remark = clean(in.Remark)
+	c.Remark = Clean(in.Remark)
 	switch {
 	case utf8.RuneCountInString(c.Remark) > MaxRemarkLen:
 		add(ColRemark, "不能超过 %d 个字（现有 %d 个字）", MaxRemarkLen, utf8.RuneCountInString(c.Remark))
@@ -151,8 +145,8 @@ func (k *checker) check(in Raw) (Candidate, []FieldError) {
 // occupation finds an occupation given as a name, a code ("012", or "12"
 // when Excel dropped the leading zero) or "code name" ("012 砌筑工",
 // "012-砌筑工", "012砌筑工"). It returns a Chinese message when it cannot.
-func (k *checker) occupation(s string) (*Occupation, string) {
-	key := fold(s)
+func (k *Checker) occupation(s string) (*Occupation, string) {
+	key := Fold(s)
 	if o, ok := k.byName[key]; ok {
 		return o, ""
 	}
@@ -175,7 +169,7 @@ func (k *checker) occupation(s string) (*Occupation, string) {
 		switch {
 		case !ok:
 			return nil, fmt.Sprintf("代码「%s」不在本单位可登记的职业（工种）范围内", code)
-		case name != "" && name != fold(o.Name):
+		case name != "" && name != Fold(o.Name):
 			return nil, fmt.Sprintf("代码「%s」对应「%s」，与填写的名称「%s」不一致", code, o.Name, name)
 		}
 		return o, ""
@@ -186,7 +180,7 @@ func (k *checker) occupation(s string) (*Occupation, string) {
 // mobile accepts an 11-digit mainland mobile, allowing spaces, hyphens,
 // full-width digits and a +86 / 0086 / 86 prefix, and returns the 11 digits.
 func mobile(s string) (string, bool) {
-	p := strings.ReplaceAll(fold(s), "-", "")
+	p := strings.ReplaceAll(Fold(s), "-", "")
 	for _, prefix := range []string{"+86", "0086", "86"} {
 		if len(p) == len(prefix)+11 && strings.HasPrefix(p, prefix) {
 			p = p[len(prefix):]
@@ -220,9 +214,9 @@ func hasControl(s string, allowNewline bool) bool {
 	return false
 }
 
-// levelNames returns the display names of the given level codes in the
+// LevelNames returns the display names of the given level codes in the
 // order of data.Levels (五级 first); nil means all levels.
-func levelNames(codes []int) []string {
+func LevelNames(codes []int) []string {
 	var names []string
 	for _, l := range data.Levels() {
 		if codes == nil || contains(codes, l.Code) {
