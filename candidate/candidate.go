@@ -41,7 +41,8 @@
 //     Minority and transliterated foreign names join their parts with the
 //     middle dot · (U+00B7), one at a time and only between two ideographs
 //     ("阿卜杜·热合曼"). The dots people type instead are stored as U+00B7:
-//   - U+2022, ‧ U+2027, ∙ U+2219, ⋅ U+22C5, ・ U+30FB, ･ U+FF65, ⸱ U+2E31
+//     the bullet • U+2022, the hyphenation point ‧ U+2027, ∙ U+2219,
+//     ⋅ U+22C5, the katakana middle dots ・ U+30FB and ･ U+FF65, ⸱ U+2E31
 //     and · U+0387. Full stops (. ． 。) and hyphens are not middle dots and
 //     are refused with a hint to type ·. Spaces inside a Chinese name
 //     (often typed to align two-character names, "王　芳") are removed.

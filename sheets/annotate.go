@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
@@ -33,7 +34,7 @@ func Annotate(src []byte, errs []candidate.RowError, w io.Writer) error {
 		return ferr
 	}
 	defer f.Close()
-	cmts, err := annotate(f, errs)
+	cmts, err := annotate(src, f, errs)
 	if err != nil {
 		return fmt.Errorf("annotate workbook: %w", err)
 	}
@@ -51,59 +52,33 @@ func Annotate(src []byte, errs []candidate.RowError, w io.Writer) error {
 	return nil
 }
 
-// annotateLayout reads the header of the data sheet and, when it already
-// has a 错误说明 column, the rows whose summary is not empty.
-func annotateLayout(f *excelize.File, sheet string) (layout, []int, error) {
+// annotateLayout reads the header of the data sheet (streaming its first
+// rows only) and, scanning the sheet's tags, the rows whose 错误说明 is not
+// empty (when the column exists) and the rows' own heights.
+func annotateLayout(src []byte, f *excelize.File, sheet string) (layout, scan, error) {
 	rows, err := f.Rows(sheet)
 	if err != nil {
-		return layout{}, nil, err
+		return layout{}, scan{}, err
 	}
-	defer rows.Close()
-	var (
-		top     [][]string
-		lay     layout
-		found   bool
-		summary []int
-		n       int
-	)
-	for rows.Next() {
-		n++
+	var top [][]string
+	for len(top) < headerSearchRows && rows.Next() {
 		cols, err := rows.Columns()
 		if err != nil {
-			return layout{}, nil, err
+			rows.Close()
+			return layout{}, scan{}, err
 		}
-		if !found {
-			top = append(top, cols)
-			if n < headerSearchRows {
-				continue
-			}
-			lay, found = annotateHeader(sheet, top), true
-			for i := lay.header; i < len(top); i++ {
-				if lay.errCol >= 0 && lay.errCol < len(top[i]) && top[i][lay.errCol] != "" {
-					summary = append(summary, i+1)
-				}
-			}
-			if lay.errCol < 0 {
-				break
-			}
-			continue
-		}
-		if lay.errCol < len(cols) && cols[lay.errCol] != "" {
-			summary = append(summary, n)
-		}
+		top = append(top, cols)
 	}
-	if err := rows.Error(); err != nil {
-		return layout{}, nil, err
+	err = rows.Error()
+	if cerr := rows.Close(); err == nil {
+		err = cerr
 	}
-	if !found {
-		lay = annotateHeader(sheet, top)
-		for i := lay.header; i < len(top); i++ {
-			if lay.errCol >= 0 && lay.errCol < len(top[i]) && top[i][lay.errCol] != "" {
-				summary = append(summary, i+1)
-			}
-		}
+	if err != nil {
+		return layout{}, scan{}, err
 	}
-	return lay, summary, nil
+	lay := annotateHeader(sheet, top)
+	sc, err := scanSheet(src, sheet, lay.errCol, math.MaxInt, func(string) bool { return true })
+	return lay, sc, err
 }
 
 // annotateHeader is findHeader for a file that may not pass it (Annotate
@@ -128,10 +103,10 @@ func annotateHeader(sheet string, top [][]string) layout {
 
 // annotate marks the workbook and returns the comments its data sheet must
 // end with, or nil when the sheet has none and needs none.
-func annotate(f *excelize.File, errs []candidate.RowError) ([]excelize.Comment, error) {
+func annotate(src []byte, f *excelize.File, errs []candidate.RowError) ([]excelize.Comment, error) {
 	sh := dataSheet(f)
 	b := newBook(f)
-	lay, oldSummaries, err := annotateLayout(f, sh)
+	lay, sc, err := annotateLayout(src, f, sh)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +178,7 @@ func annotate(f *excelize.File, errs []candidate.RowError) ([]excelize.Comment, 
 		}
 	}
 
-	if err := writeSummaries(b, sh, lay, byRow, rowsInOrder, oldSummaries); err != nil {
+	if err := writeSummaries(b, sh, lay, byRow, rowsInOrder, sc); err != nil {
 		return nil, err
 	}
 	if err := printSetup(f, sh, lay.header, lay.header); err != nil {
@@ -220,7 +195,7 @@ func annotate(f *excelize.File, errs []candidate.RowError) ([]excelize.Comment, 
 
 // writeSummaries fills the 错误说明 column: reused if present, else added
 // after the last header cell.
-func writeSummaries(b *book, sh string, lay layout, byRow map[int][]string, rowsInOrder, oldSummaries []int) error {
+func writeSummaries(b *book, sh string, lay layout, byRow map[int][]string, rowsInOrder []int, sc scan) error {
 	f := b.f
 	errCol := lay.errCol
 	if errCol < 0 {
@@ -252,8 +227,8 @@ func writeSummaries(b *book, sh string, lay layout, byRow map[int][]string, rows
 		return err
 	}
 	// Clear summaries of rows that are now correct.
-	for _, r := range oldSummaries {
-		if _, bad := byRow[r]; bad {
+	for r := range sc.cells {
+		if _, bad := byRow[r]; bad || r <= lay.header {
 			continue
 		}
 		if err := b.text(sh, cellName(errCol, r), "", 0); err != nil {
@@ -265,12 +240,10 @@ func writeSummaries(b *book, sh string, lay layout, byRow map[int][]string, rows
 		if err := b.text(sh, cellName(errCol, r), s, textStyle); err != nil {
 			return err
 		}
-		h := rowHeight(wrappedLines(s, errorsWidth), fontSize)
-		if cur, err := f.GetRowHeight(sh, r); err == nil && cur >= h {
-			continue
-		}
-		if err := f.SetRowHeight(sh, r, h); err != nil {
-			return err
+		if h := rowHeight(wrappedLines(s, errorsWidth), fontSize); h > sc.heights[r] {
+			if err := f.SetRowHeight(sh, r, h); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

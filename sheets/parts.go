@@ -156,33 +156,50 @@ func (p *pkg) sheetPart(sheet string) (string, error) {
 
 // numericCells returns the rows, up to lastRow, whose cell in the 0-based
 // column col is stored as a number: a cell with no type or type "n" that has
-// a value or a formula. It scans the worksheet's tags without decoding the
-// XML, which costs a few milliseconds for thousands of rows.
+// a value or a formula.
 func numericCells(src []byte, sheet string, col, lastRow int) (map[int]bool, error) {
+	sc, err := scanSheet(src, sheet, col, lastRow, func(t string) bool { return t == "" || t == "n" })
+	return sc.cells, err
+}
+
+// scan is what scanSheet found.
+type scan struct {
+	cells   map[int]bool    // rows whose cell matched
+	heights map[int]float64 // rows with a height of their own, in points
+}
+
+// scanSheet finds the rows, up to lastRow, whose cell in the 0-based column
+// col has content and a type attribute ("" when absent) that match wants.
+// It scans the worksheet's tags without decoding the XML, which costs a few
+// milliseconds for thousands of rows where excelize's decoder takes a
+// large part of a second.
+// A negative col matches no cell (only the heights are wanted).
+func scanSheet(src []byte, sheet string, col, lastRow int, wants func(t string) bool) (scan, error) {
 	p, err := openPkg(src)
 	if err != nil {
-		return nil, err
+		return scan{}, err
 	}
 	part, err := p.sheetPart(sheet)
 	if err != nil {
-		return nil, err
+		return scan{}, err
 	}
 	f := p.file(part)
 	if f == nil {
-		return nil, fmt.Errorf("sheet %q: part %s missing", sheet, part)
+		return scan{}, fmt.Errorf("sheet %q: part %s missing", sheet, part)
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return nil, err
+		return scan{}, err
 	}
 	defer rc.Close()
-	return scanNumeric(io.LimitReader(rc, unzipSizeLimit), col+1, lastRow)
+	return scanCells(io.LimitReader(rc, unzipSizeLimit), col+1, lastRow, wants)
 }
 
-// scanNumeric does the work of numericCells; col is 1-based.
-func scanNumeric(r io.Reader, col, lastRow int) (map[int]bool, error) {
+// scanCells does the work of scanSheet on a worksheet's XML; col is 1-based.
+// A cell element that is not self-closing has content.
+func scanCells(r io.Reader, col, lastRow int, wants func(t string) bool) (scan, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	out := map[int]bool{}
+	out := scan{cells: map[int]bool{}, heights: map[int]float64{}}
 	row, c := 0, 0
 	var tag []byte
 	for {
@@ -198,7 +215,7 @@ func scanNumeric(r io.Reader, col, lastRow int) (map[int]bool, error) {
 			if errors.Is(err, io.EOF) {
 				return out, nil
 			}
-			return nil, err
+			return scan{}, err
 		}
 		tag = tag[:0]
 		for {
@@ -213,7 +230,7 @@ func scanNumeric(r io.Reader, col, lastRow int) (map[int]bool, error) {
 			if errors.Is(err, io.EOF) {
 				return out, nil
 			}
-			return nil, err
+			return scan{}, err
 		}
 		if len(tag) == 0 || tag[0] == '/' || tag[0] == '?' || tag[0] == '!' {
 			continue
@@ -231,7 +248,7 @@ func scanNumeric(r io.Reader, col, lastRow int) (map[int]bool, error) {
 			if v := attr(tag[end:], "r"); v != "" {
 				n, err := strconv.Atoi(v)
 				if err != nil {
-					return nil, fmt.Errorf("row number %q: %w", v, err)
+					return scan{}, fmt.Errorf("row number %q: %w", v, err)
 				}
 				row = n
 			} else {
@@ -241,11 +258,16 @@ func scanNumeric(r io.Reader, col, lastRow int) (map[int]bool, error) {
 			if row > lastRow {
 				return out, nil
 			}
+			if v := attr(tag[end:], "ht"); v != "" {
+				if h, err := strconv.ParseFloat(v, 64); err == nil {
+					out.heights[row] = h
+				}
+			}
 		case "c":
 			if ref := attr(tag[end:], "r"); ref != "" {
 				cc, rr, err := excelize.CellNameToCoordinates(ref)
 				if err != nil {
-					return nil, err
+					return scan{}, err
 				}
 				c, row = cc, rr
 			} else {
@@ -255,8 +277,8 @@ func scanNumeric(r io.Reader, col, lastRow int) (map[int]bool, error) {
 				continue
 			}
 			selfClosing := len(tag) >= 2 && tag[len(tag)-2] == '/'
-			if t := attr(tag[end:], "t"); (t == "" || t == "n") && !selfClosing {
-				out[row] = true
+			if !selfClosing && wants(attr(tag[end:], "t")) {
+				out.cells[row] = true
 			}
 		}
 	}
