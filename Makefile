@@ -29,8 +29,8 @@ bench:
 
 ## fuzz: a short run of every fuzz target
 fuzz:
-	@for t in $$($(GO) test -list 'Fuzz.*' ./idcard ./sheets 2>/dev/null | grep ^Fuzz); do \
-		pkg=$$(grep -l "func $$t" idcard/*_test.go sheets/*_test.go | head -1 | xargs dirname); \
+	@for t in $$($(GO) test -list 'Fuzz.*' ./idcard ./candidate ./sheets 2>/dev/null | grep ^Fuzz); do \
+		pkg=$$(grep -l "func $$t" idcard/*_test.go candidate/*_test.go sheets/*_test.go | head -1 | xargs dirname); \
 		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s ./$$pkg || exit 1; done
 
 ## lint: formatting, vet and a tidy module

@@ -299,19 +299,23 @@ func TestImportNumericCells(t *testing.T) {
 	}
 }
 
+// TestImportReadsCandidateSheet: the data sheet is 合格人员, or 候选人 in
+// templates downloaded before the product said 合格人员, whatever its place.
 func TestImportReadsCandidateSheet(t *testing.T) {
-	f := excelize.NewFile()
-	defer f.Close()
-	_ = f.SetCellStr("Sheet1", "A1", "说明")
-	_, _ = f.NewSheet(SheetCandidates)
-	h := Columns()
-	r := goodRow(0)
-	_ = f.SetSheetRow(SheetCandidates, "A1", &h)
-	_ = f.SetSheetRow(SheetCandidates, "A2", &r)
-	buf, _ := f.WriteToBuffer()
-	res, err := importBytes(buf.Bytes())
-	if err != nil || len(res.Candidates) != 1 {
-		t.Fatalf("err %v res %+v", err, res)
+	for _, name := range []string{SheetCandidates, sheetCandidatesOld} {
+		f := excelize.NewFile()
+		_ = f.SetCellStr("Sheet1", "A1", "说明")
+		_, _ = f.NewSheet(name)
+		h := Columns()
+		r := goodRow(0)
+		_ = f.SetSheetRow(name, "A1", &h)
+		_ = f.SetSheetRow(name, "A2", &r)
+		buf, _ := f.WriteToBuffer()
+		f.Close()
+		res, err := importBytes(buf.Bytes())
+		if err != nil || len(res.Candidates) != 1 {
+			t.Fatalf("%s: err %v res %+v", name, err, res)
+		}
 	}
 }
 
