@@ -75,8 +75,8 @@ func TestOfficeOpensAndPrints(t *testing.T) {
 	run("pdf", files...)
 	run("csv:Text - txt - csv (StarCalc):44,34,76", files[2])
 
-	text := func(name string, layout bool) string {
-		args := []string{filepath.Join(dir, name), "-"}
+	text := func(name string, layout bool, pageRange ...string) string {
+		args := append(pageRange, filepath.Join(dir, name), "-")
 		if layout {
 			args = append([]string{"-layout"}, args...)
 		}
@@ -120,7 +120,14 @@ func TestOfficeOpensAndPrints(t *testing.T) {
 	if !strings.Contains(squeeze(tplText), squeeze(formulaLike[4])+"合肥市建设职业技能鉴定站") || strings.Contains(tplText, "'=") {
 		t.Errorf("organisation name not printed as written")
 	}
-	// The annotated copy: the long summary prints in full.
+	// The annotated copy: the header repeats on every page, the long
+	// summary prints in full.
+	if got := pages("annotated.pdf"); got == "1" || got == "" {
+		t.Errorf("annotated copy of 60 rows prints on %q pages", got)
+	}
+	if last := text("annotated.pdf", false, "-f", pages("annotated.pdf")); !strings.Contains(last, "手机号码") || !strings.Contains(last, ColOccupation) {
+		t.Errorf("the header does not repeat on the last page:\n%.300s", last)
+	}
 	annText := squeeze(text("annotated.pdf", false))
 	if !strings.Contains(annText, squeeze(long)) {
 		t.Errorf("the long 错误说明 is cut (printed text has %d characters)", len([]rune(annText)))

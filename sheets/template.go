@@ -141,7 +141,8 @@ func buildTemplate(f *excelize.File, orgName string, scope candidate.Scope, exam
 			return err
 		}
 		if err := f.AddComment(sh, excelize.Comment{
-			Cell: cell, Author: author, Text: columnHelp[i], Width: 260, Height: 90,
+			Cell: cell, Author: author, Width: 260, Height: 90,
+			Paragraph: []excelize.RichTextRun{{Text: columnHelp[i], Font: &excelize.Font{Family: FontName, Size: 9}}},
 		}); err != nil {
 			return err
 		}

@@ -133,9 +133,16 @@ func TestTemplate(t *testing.T) {
 			}
 		}
 	}
+	for cell, text := range commentsByCell(t, f, SheetCandidates) {
+		if strings.Contains(text, "候选人") || text == "" {
+			t.Errorf("comment %s: %q", cell, text)
+		}
+	}
 	for _, c := range comments {
-		if strings.Contains(c.Text, "候选人") {
-			t.Errorf("comment %s says 候选人: %q", c.Cell, c.Text)
+		for _, r := range c.Paragraph {
+			if r.Font == nil || r.Font.Family != FontName {
+				t.Errorf("comment %s font %+v", c.Cell, r.Font)
+			}
 		}
 	}
 
