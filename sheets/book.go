@@ -49,7 +49,9 @@ func neutralize(s string) (v string, formulaLike bool) {
 // startsLikeFormula reports a value a spreadsheet could take for a formula
 // when it is typed or imported as plain text: it starts with = + - @ (or
 // their full-width forms, which input methods turn into them), a tab or a
-// line break.
+// line break. Workbooks keep such values as quote-prefixed text cells;
+// plain-text formats without cell types (the CSV log archive) prefix an
+// apostrophe instead.
 func startsLikeFormula(s string) bool {
 	r, _ := utf8.DecodeRuneInString(s)
 	switch r {
@@ -57,17 +59,6 @@ func startsLikeFormula(s string) bool {
 		return true
 	}
 	return false
-}
-
-// Neutralize is for plain text formats only (CSV, TSV), which have no cell
-// types: a formula-like value gets a leading apostrophe, as OWASP advises.
-// Workbooks never need it: their cells are typed text with the quote-prefix
-// style instead.
-func Neutralize(s string) string {
-	if startsLikeFormula(s) {
-		return "'" + s
-	}
-	return s
 }
 
 // book wraps a workbook being written with the package's conventions.
