@@ -155,10 +155,10 @@ type Result struct {
 // OK reports whether the list can be saved: no row has an error.
 func (r *Result) OK() bool { return len(r.Errors) == 0 }
 
-// Error builds a RowError of this result's sheet: the cell is named from
+// RowError builds a RowError of this result's sheet: the cell is named from
 // Columns (or the template's order); an unknown or empty column gives a
 // row-level error without a cell.
-func (r *Result) Error(row int, column, msg string) RowError {
+func (r *Result) RowError(row int, column, msg string) RowError {
 	e := RowError{Row: row, Column: column, Message: msg}
 	i, ok := r.Columns[column]
 	if !ok {
@@ -177,7 +177,7 @@ func (r *Result) Refuse(rule func(c Candidate) (column, message string)) {
 	added := false
 	for _, c := range r.Candidates {
 		if col, msg := rule(c); msg != "" {
-			r.Errors = append(r.Errors, r.Error(c.Row, col, msg))
+			r.Errors = append(r.Errors, r.RowError(c.Row, col, msg))
 			added = true
 			continue
 		}

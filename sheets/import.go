@@ -295,27 +295,27 @@ func importSheet(src []byte, f *excelize.File, scope candidate.Scope) (*candidat
 		bad := make(map[string]bool, len(ferrs))
 		for _, fe := range ferrs {
 			bad[fe.Column] = true
-			res.Errors = append(res.Errors, res.Error(r.num, fe.Column, fe.Message))
+			res.Errors = append(res.Errors, res.RowError(r.num, fe.Column, fe.Message))
 		}
 		if !bad[candidate.ColIDNumber] && hasExample && c.IDNumber == example[iID] {
-			res.Errors = append(res.Errors, res.Error(r.num, candidate.ColIDNumber, "这是模板示例行的身份证号，请填写合格人员的真实身份证号，或删除示例行"))
+			res.Errors = append(res.Errors, res.RowError(r.num, candidate.ColIDNumber, "这是模板示例行的身份证号，请填写合格人员的真实身份证号，或删除示例行"))
 			bad[candidate.ColIDNumber] = true
 		}
 		if v[iRemark] == ExampleRemark {
-			res.Errors = append(res.Errors, res.Error(r.num, candidate.ColRemark, "本行带有示例行的说明：若是示例行请整行删除，若是真实数据请删除该备注"))
+			res.Errors = append(res.Errors, res.RowError(r.num, candidate.ColRemark, "本行带有示例行的说明：若是示例行请整行删除，若是真实数据请删除该备注"))
 		}
 		if !bad[candidate.ColIDNumber] && !bad[candidate.ColName] {
 			if prev, ok := names[c.IDNumber]; !ok {
 				names[c.IDNumber] = seenID{r.num, c.Name}
 			} else if prev.name != c.Name {
-				res.Errors = append(res.Errors, res.Error(r.num, candidate.ColName,
+				res.Errors = append(res.Errors, res.RowError(r.num, candidate.ColName,
 					fmt.Sprintf("与第 %d 行身份证号相同，但姓名「%s」与第 %d 行的「%s」不一致", prev.row, c.Name, prev.row, prev.name)))
 			}
 		}
 		if !bad[candidate.ColIDNumber] && !bad[candidate.ColOccupation] && !bad[candidate.ColLevel] {
 			key := c.IDNumber + "|" + c.OccupationCode + "|" + strconv.Itoa(c.Level)
 			if first, ok := dups[key]; ok {
-				res.Errors = append(res.Errors, res.Error(r.num, candidate.ColIDNumber,
+				res.Errors = append(res.Errors, res.RowError(r.num, candidate.ColIDNumber,
 					fmt.Sprintf("与第 %d 行重复：同一身份证号、同一职业（工种）和等级只能登记一次", first)))
 			} else {
 				dups[key] = r.num

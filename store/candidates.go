@@ -190,7 +190,7 @@ func dbRulesTx(tx *bolt.Tx, orgID, batchID uint64, idNumber, occ string, level i
 // rowErr builds a candidate.RowError with its cell name in the template's
 // column order.
 func rowErr(row int, column, msg string) candidate.RowError {
-	return (&candidate.Result{}).Error(row, column, msg)
+	return (&candidate.Result{}).RowError(row, column, msg)
 }
 
 // putCandidatesTx checks a whole list with every rule (the import's, the
