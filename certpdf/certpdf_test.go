@@ -526,15 +526,21 @@ func TestPreview(t *testing.T) {
 	}
 }
 
-// TestWriteLook writes the full default, overlay and calibration PDFs to
+// TestWriteLook writes the full default (also with a long work unit and with
+// a name of rare ideographs), overlay and calibration PDFs to
 // $CERTPDF_LOOK for a person to look at (pdftoppm -png -r 60).
 func TestWriteLook(t *testing.T) {
 	dir := os.Getenv("CERTPDF_LOOK")
 	if dir == "" {
 		t.Skip("set CERTPDF_LOOK=dir to write sample PDFs")
 	}
-	var full, long, overlay, calib bytes.Buffer
+	var full, long, rare, overlay, calib bytes.Buffer
 	if err := Preview(&full, DefaultFormat(ModeFull)); err != nil {
+		t.Fatal(err)
+	}
+	r := SampleCert()
+	r.Name = "吉\U00020BB7\u3400\U0002A700\U0002CEB0" // Extensions B (in WenKai), A, C, F (Hanazono)
+	if err := Render(&rare, DefaultFormat(ModeFull), []Cert{r}); err != nil {
 		t.Fatal(err)
 	}
 	c := testCerts()[2]
@@ -550,7 +556,7 @@ func TestWriteLook(t *testing.T) {
 	if err := Calibration(&calib, DefaultFormat(ModeOverlay)); err != nil {
 		t.Fatal(err)
 	}
-	for name, b := range map[string][]byte{"full.pdf": full.Bytes(), "full-long.pdf": long.Bytes(), "overlay.pdf": overlay.Bytes(), "calibration.pdf": calib.Bytes()} {
+	for name, b := range map[string][]byte{"full.pdf": full.Bytes(), "full-long.pdf": long.Bytes(), "full-rare.pdf": rare.Bytes(), "overlay.pdf": overlay.Bytes(), "calibration.pdf": calib.Bytes()} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
