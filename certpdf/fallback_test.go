@@ -2,9 +2,7 @@ package certpdf
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,29 +39,24 @@ func TestRareIdeographsPrint(t *testing.T) {
 	}
 	// A wrapped work unit with rare characters on both lines.
 	certs[2].WorkUnit = "合肥市\U00020BB7野家建筑工程有限公司第\U0002A700\U0002B740\U0002B820分公司包河区项目部\u3400"
-	for _, mode := range []Mode{ModeFull, ModeOverlay} {
-		t.Run(string(mode), func(t *testing.T) {
-			path := writePDF(t, render(t, DefaultFormat(mode), certs...))
-			if out := run(t, "pdfinfo", path); strings.Contains(out, "rror") {
-				t.Fatalf("pdfinfo reports errors:\n%s", out)
-			}
-			got := text(t, path)
-			for _, n := range rareNames {
-				if !strings.Contains(got, n.name) {
-					t.Errorf("%s: %q (%U) not in the text", n.block, n.name, []rune(n.name))
-				}
-			}
-			if !strings.Contains(got, squeeze(certs[2].WorkUnit)) {
-				t.Errorf("wrapped work unit lost characters:\nwant %s\n got %s", certs[2].WorkUnit, got)
-			}
-			if i := strings.IndexFunc(got, func(r rune) bool { return r >= 0xE000 && r <= 0xF8FF }); i >= 0 {
-				t.Errorf("private-use code %U leaked into the text", []rune(got[i:])[0])
-			}
-			fonts := assertSubsetFonts(t, path)
-			if len(fonts) < 2 {
-				t.Errorf("want the main font and fallback fonts, got %v", fonts)
-			}
-		})
+	path := writePDF(t, render(t, DefaultFormat(ModeFull), certs...))
+	if out := run(t, "pdfinfo", path); strings.Contains(out, "rror") {
+		t.Fatalf("pdfinfo reports errors:\n%s", out)
+	}
+	got := text(t, path)
+	for _, n := range rareNames {
+		if !strings.Contains(got, n.name) {
+			t.Errorf("%s: %q (%U) not in the text", n.block, n.name, []rune(n.name))
+		}
+	}
+	if !strings.Contains(got, squeeze(certs[2].WorkUnit)) {
+		t.Errorf("wrapped work unit lost characters:\nwant %s\n got %s", certs[2].WorkUnit, got)
+	}
+	if i := strings.IndexFunc(got, func(r rune) bool { return r >= 0xE000 && r <= 0xF8FF }); i >= 0 {
+		t.Errorf("private-use code %U leaked into the text", []rune(got[i:])[0])
+	}
+	if fonts := assertSubsetFonts(t, path); len(fonts) < 2 {
+		t.Errorf("want the main font and fallback fonts, got %v", fonts)
 	}
 }
 
@@ -160,9 +153,6 @@ func TestPrintable(t *testing.T) {
 // measures as full width, so that the printed runes are the ones the table
 // promises.
 func TestFallbackFontsMatchTable(t *testing.T) {
-	if testing.Short() {
-		t.Skip("unpacks every fallback font")
-	}
 	want := make([]map[rune]bool, len(fallbackFiles))
 	for i := range want {
 		want[i] = map[rune]bool{}
@@ -185,16 +175,7 @@ func TestFallbackFontsMatchTable(t *testing.T) {
 		}
 	}
 	for i, f := range fallbackFiles {
-		zf, err := fallbackFS.Open("fonts/fallback/" + f.file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr, err := gzip.NewReader(zf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ttf, err := io.ReadAll(zr)
-		zf.Close()
+		ttf, err := fallbackTTF[i]() // unpacked once for the whole test binary
 		if err != nil {
 			t.Fatal(err)
 		}
