@@ -50,8 +50,10 @@ func finishPDF(pdf []byte, fixes map[string]fontFix) ([]byte, error) {
 		}
 		rename = append(rename, [2][]byte{[]byte("/utf8" + fam), []byte("/" + string(tag[:]) + "+" + fx.psName)})
 	}
-	for i := range objs {
-		o := &objs[i]
+	for _, o := range objs {
+		if o.stream {
+			continue
+		}
 		for _, m := range fontDictRe.FindAllSubmatch(o.data, -1) {
 			fx, ok := fixes[string(m[1])]
 			if !ok || fx.toUnicode == nil {
@@ -76,7 +78,7 @@ func finishPDF(pdf []byte, fixes map[string]fontFix) ([]byte, error) {
 		// Font names are in dictionaries; streams (pages, font files,
 		// images) are left as they are.
 		d := o.data
-		if !bytes.Contains(d, []byte(">>\nstream\n")) {
+		if !o.stream {
 			for _, r := range rename {
 				if bytes.Contains(d, r[0]) {
 					d = bytes.ReplaceAll(d, r[0], r[1])
@@ -97,9 +99,10 @@ func finishPDF(pdf []byte, fixes map[string]fontFix) ([]byte, error) {
 
 // pdfObject is "N 0 obj … endobj" as fpdf wrote it, at byte at.
 type pdfObject struct {
-	num  int
-	at   int
-	data []byte
+	num    int
+	at     int
+	data   []byte
+	stream bool // a dictionary and a stream, not a dictionary alone
 }
 
 // splitPDF cuts a PDF with one classic cross-reference table (what fpdf
@@ -158,6 +161,7 @@ func splitPDF(pdf []byte) ([]pdfObject, []byte, error) {
 			stop = objs[i+1].at
 		}
 		objs[i].data = pdf[objs[i].at:stop]
+		objs[i].stream = bytes.Contains(objs[i].data, []byte(">>\nstream\n"))
 		if !bytes.HasPrefix(objs[i].data, []byte(strconv.Itoa(objs[i].num)+" 0 obj")) {
 			return nil, nil, fmt.Errorf("%w: object %d", errLayout, objs[i].num)
 		}
