@@ -62,3 +62,26 @@ func BenchmarkRender500(b *testing.B) {
 		b.ReportMetric(float64(buf.Len()-font), "non-font-bytes")
 	}
 }
+
+// BenchmarkRender500RareNames is BenchmarkRender500 with every fifth name
+// holding an ideograph the main font lacks (Extensions A to F and the
+// compatibility blocks), so that the document uses most fallback fonts.
+func BenchmarkRender500RareNames(b *testing.B) {
+	certs := variedCerts(500)
+	rare := []rune{0x20BB7, 0x20000, 0x2A700, 0x2B740, 0x2B820, 0x2CEB0, 0x3400, 0xF900, 0x2F800, 0x22000, 0x24000, 0x26000, 0x28000}
+	for i := 0; i < len(certs); i += 5 {
+		name := []rune(certs[i].Name)
+		name[len(name)-1] = rare[(i/5)%len(rare)]
+		certs[i].Name = string(name)
+	}
+	f := DefaultFormat(ModeFull)
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := Render(&buf, f, certs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(buf.Len()), "pdf-bytes")
+}

@@ -24,11 +24,16 @@ import (
 	"github.com/boombuler/barcode/qr"
 )
 
-// tool returns the path of a poppler-utils program or skips the test.
+// tool returns the path of a poppler-utils program. Without it the test
+// fails in CI (CI set, where .ci/run installs poppler-utils) and is skipped
+// elsewhere.
 func tool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not installed (apt-get install poppler-utils): %v", name, err)
+		}
 		t.Skipf("%s not on PATH (install poppler-utils): %v", name, err)
 	}
 	return p
@@ -217,15 +222,22 @@ func TestShrinksBeforeGivingUp(t *testing.T) {
 func TestMissingGlyphRefused(t *testing.T) {
 	for _, r := range []rune{'喆', '堃', '昇', 'A', '0', '·', '（'} {
 		if !hasGlyph(r) {
-			t.Errorf("font should have %c", r)
+			t.Errorf("main font should have %c", r)
 		}
 	}
-	c := SampleCert()
-	c.Name = "王\U00020000" // CJK Extension B: beyond what fpdf can print
-	err := Render(&bytes.Buffer{}, DefaultFormat(ModeFull), []Cert{c})
-	var te *TextError
-	if !errors.As(err, &te) || te.Field != FieldName {
-		t.Fatalf("err = %v, want TextError on name", err)
+	// U+2EBF0 (CJK Extension I, Unicode 15.1) and an emoji are in no
+	// embedded font.
+	for _, bad := range []rune{0x2EBF0, 0x1F600} {
+		c := SampleCert()
+		c.Name = "王" + string(bad)
+		err := Render(&bytes.Buffer{}, DefaultFormat(ModeFull), []Cert{c})
+		var te *TextError
+		if !errors.As(err, &te) || te.Field != FieldName || te.Missing != bad {
+			t.Fatalf("err = %v, want TextError on name for U+%X", err, bad)
+		}
+		if want := fmt.Sprintf("U+%X", bad); !strings.Contains(te.Message(), want) || !strings.Contains(te.Message(), "姓名") {
+			t.Errorf("message %q does not name the field and %s", te.Message(), want)
+		}
 	}
 }
 
@@ -514,15 +526,21 @@ func TestPreview(t *testing.T) {
 	}
 }
 
-// TestWriteLook writes the full default, overlay and calibration PDFs to
+// TestWriteLook writes the full default (also with a long work unit and with
+// a name of rare ideographs), overlay and calibration PDFs to
 // $CERTPDF_LOOK for a person to look at (pdftoppm -png -r 60).
 func TestWriteLook(t *testing.T) {
 	dir := os.Getenv("CERTPDF_LOOK")
 	if dir == "" {
 		t.Skip("set CERTPDF_LOOK=dir to write sample PDFs")
 	}
-	var full, long, overlay, calib bytes.Buffer
+	var full, long, rare, overlay, calib bytes.Buffer
 	if err := Preview(&full, DefaultFormat(ModeFull)); err != nil {
+		t.Fatal(err)
+	}
+	r := SampleCert()
+	r.Name = "吉\U00020BB7\u3400\U0002A700\U0002CEB0" // Extensions B (in WenKai), A, C, F (Hanazono)
+	if err := Render(&rare, DefaultFormat(ModeFull), []Cert{r}); err != nil {
 		t.Fatal(err)
 	}
 	c := testCerts()[2]
@@ -538,7 +556,7 @@ func TestWriteLook(t *testing.T) {
 	if err := Calibration(&calib, DefaultFormat(ModeOverlay)); err != nil {
 		t.Fatal(err)
 	}
-	for name, b := range map[string][]byte{"full.pdf": full.Bytes(), "full-long.pdf": long.Bytes(), "overlay.pdf": overlay.Bytes(), "calibration.pdf": calib.Bytes()} {
+	for name, b := range map[string][]byte{"full.pdf": full.Bytes(), "full-long.pdf": long.Bytes(), "full-rare.pdf": rare.Bytes(), "overlay.pdf": overlay.Bytes(), "calibration.pdf": calib.Bytes()} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			t.Fatal(err)
 		}

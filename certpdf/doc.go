@@ -2,10 +2,20 @@
 // formats (paper, printer calibration offset, and per field its position in
 // millimetres, font size and visibility, in 套打 overlay or 完整 full mode),
 // their validation, and the PDFs made from them — certificates one page each,
-// a preview with sample data, and a calibration sheet — with the Chinese font
-// LXGW WenKai embedded in the binary (fonts/OFL.txt).
+// a preview with sample data, and a calibration sheet — with the fonts
+// embedded in the binary.
 //
-// Values are never truncated and never printed as boxes: a character the
-// font lacks, or a value that does not fit its box even at 6 pt, fails the
-// render with a *TextError naming the certificate and the field.
+// The main font is LXGW WenKai (fonts/OFL.txt). Every CJK ideograph a name
+// may hold that it cannot print — CJK Extension A characters it lacks,
+// Extensions B to F and the compatibility ideographs — prints with a
+// fallback font made from WenKai's own supplementary glyphs and Hanazono
+// Mincho (fonts/fallback/LICENSE.txt), switched per run of characters.
+// Printable and MissingRune tell which characters the embedded fonts print,
+// so that the import can refuse the others. `go generate` remakes the
+// fallback fonts and their table with internal/fontgen; it reads Hanazono
+// from Debian's fonts-hanazono, and only that command needs it.
+//
+// Values are never truncated and never printed as boxes: a character no
+// embedded font has, or a value that does not fit its box even at 6 pt,
+// fails the render with a *TextError naming the certificate and the field.
 package certpdf

@@ -1,8 +1,6 @@
 package certpdf
 
 import (
-	"bytes"
-	"crypto/sha256"
 	_ "embed"
 	"encoding/binary"
 	"errors"
@@ -16,41 +14,23 @@ import (
 //go:embed fonts/LXGWWenKai-Regular.ttf
 var fontTTF []byte
 
-// fontFamily is chosen so that the name fpdf writes, "utf8" + family, is as
-// long as a tagged subset name (see tagSubset).
+// fontFamily is the main font's fpdf family; fpdf names it "utf8" + family
+// in the PDF until finishPDF renames it psName with a subset tag.
 const (
-	fontFamily  = "wenkairegular"
-	fpdfName    = "/utf8" + fontFamily
-	subsetName  = "+LXGWWenKai"
-	subsetTagSz = 6
+	fontFamily = "wenkairegular"
+	fontPSName = "LXGWWenKai"
 )
 
-// tagSubset renames the font in a finished PDF from fpdf's "utf8wenkairegular"
-// to "ABCDEF+LXGWWenKai". fpdf embeds only the glyphs used but omits the
-// six-letter tag that PDF 32000 9.6.4 requires of a subset's name, so readers
-// (and pdffonts) take it for the whole font. The names have the same length,
-// so the cross-reference offsets stay valid; the tag is derived from the
-// document, so two subsets merged into one file keep distinct names.
-func tagSubset(pdf []byte) []byte {
-	sum := sha256.Sum256(pdf)
-	var name [1 + subsetTagSz + len(subsetName)]byte
-	name[0] = '/'
-	for i := range subsetTagSz {
-		name[1+i] = 'A' + sum[i]%26
-	}
-	copy(name[1+subsetTagSz:], subsetName)
-	return bytes.ReplaceAll(pdf, []byte(fpdfName), name[:])
-}
-
-// coverage is the set of BMP runes the font maps to a glyph, read once per
-// process from the same cmap subtable fpdf uses (format 4), so that a value
-// with a character the font cannot draw is refused instead of printed as a
-// box. fpdf reads only format 4, so runes beyond U+FFFF are never covered.
+// coverage is the set of BMP runes the main font maps to a glyph, read once
+// per process from the same cmap subtable fpdf uses (format 4). fpdf reads
+// only format 4, so runes beyond U+FFFF never print with the main font; the
+// fallback fonts print the ideographs it lacks (fallback.go), and a value
+// with a character no font has is refused instead of printed as a box.
 var coverage = sync.OnceValues(func() (*[1 << 16 / 64]uint64, error) {
 	return parseCmap4(fontTTF)
 })
 
-// hasGlyph reports whether r prints with the embedded font.
+// hasGlyph reports whether r prints with the main font.
 func hasGlyph(r rune) bool {
 	if r < 0 || r > 0xFFFF {
 		return false
@@ -60,16 +40,6 @@ func hasGlyph(r rune) bool {
 		return false
 	}
 	return set[r/64]&(1<<(r%64)) != 0
-}
-
-// missingRune returns the first rune of s the font cannot draw.
-func missingRune(s string) (rune, bool) {
-	for _, r := range s {
-		if !hasGlyph(r) {
-			return r, true
-		}
-	}
-	return 0, false
 }
 
 var errFont = errors.New("certpdf: embedded font has no usable Unicode cmap")
@@ -168,7 +138,3 @@ func parseCmap4(ttf []byte) (*[1 << 16 / 64]uint64, error) {
 	}
 	return &set, nil
 }
-
-// The rename must keep every byte offset of the PDF.
-var _ [len(fpdfName) - 1 - subsetTagSz - len(subsetName)]struct{}
-var _ [1 + subsetTagSz + len(subsetName) - len(fpdfName)]struct{}

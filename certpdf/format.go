@@ -260,13 +260,20 @@ func checkFormat(f Format) error {
 	return nil
 }
 
+// Names of the built-in formats, the same in the format selector and in the
+// print history.
+const (
+	BuiltinFullName    = "内置完整证书（A4 横向）"
+	BuiltinOverlayName = "内置套打（A4 横向）"
+)
+
 // DefaultFormat returns the built-in layout of a mode: an A4 landscape
 // certificate. The overlay default has the same positions as the full design
 // so that stock printed from the full design can be filled in by overlay.
 func DefaultFormat(mode Mode) Format {
-	name := "默认完整格式"
+	name := BuiltinFullName
 	if mode == ModeOverlay {
-		name = "默认套打格式"
+		name = BuiltinOverlayName
 	}
 	return Format{
 		Name:      name,

@@ -75,9 +75,10 @@ func (c Cert) value(k FieldKey) string {
 // character the font lacks, or text that does not fit its box even at 6 pt.
 // Nothing is printed rather than a certificate with a box or missing text.
 type TextError struct {
-	Number string   // certificate number
-	Field  FieldKey // which value
-	Reason string   // Chinese
+	Number  string   // certificate number
+	Field   FieldKey // which value
+	Missing rune     // the character no embedded font has, or 0 when the value does not fit
+	Reason  string   // Chinese
 }
 
 func (e *TextError) Error() string {
@@ -115,6 +116,9 @@ type doc struct {
 	images  int           // names registered so far, to keep image names unique
 	frame   fpdf.Template // the full design's fixed parts, made at the first page
 	sealTpl fpdf.Template // the seal outline, made at the first page
+
+	fallbackAdded map[int]bool          // fallback fonts added to fpdf
+	fallbackCodes map[int]map[rune]rune // per fallback font: code => rune printed
 }
 
 func newDoc(f Format, title string) (*doc, error) {
@@ -150,7 +154,15 @@ func (d *doc) output(w io.Writer) error {
 	if err := d.pdf.Output(&buf); err != nil {
 		return fmt.Errorf("certpdf: write pdf: %w", err)
 	}
-	if _, err := w.Write(tagSubset(buf.Bytes())); err != nil {
+	fixes := map[string]fontFix{fontFamily: {psName: fontPSName}}
+	for font := range d.fallbackAdded {
+		fixes[fallbackFamily(font)] = fontFix{psName: fallbackFiles[font].psName, toUnicode: toUnicode(d.fallbackCodes[font])}
+	}
+	pdf, err := finishPDF(buf.Bytes(), fixes)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(pdf); err != nil {
 		return fmt.Errorf("certpdf: write pdf: %w", err)
 	}
 	return nil
@@ -280,7 +292,9 @@ func (d *doc) certPage(c Cert, qrPNG []byte) error {
 		}
 	}
 	for _, b := range blocks {
-		d.draw(b)
+		if err := d.draw(b); err != nil {
+			return err
+		}
 	}
 	if fl, ok := d.f.Fields[FieldQR]; ok && fl.Visible && qrPNG != nil {
 		if err := d.qr(c.Number, qrPNG, fl, full); err != nil {
@@ -445,9 +459,9 @@ func (d *doc) layout(number string, k FieldKey, fl Field, value string) (textBlo
 	if value == "" {
 		return b, nil
 	}
-	if r, bad := missingRune(value); bad {
-		return b, &TextError{Number: number, Field: k,
-			Reason: fmt.Sprintf("含有字体无法显示的字符“%c”（U+%04X）", r, r)}
+	if r, bad := MissingRune(value); bad {
+		return b, &TextError{Number: number, Field: k, Missing: r,
+			Reason: fmt.Sprintf("含有内置字体都没有的字符“%c”（U+%04X）", r, r)}
 	}
 	size, lines, ok := d.fit(value, fl.W, fl.H, fl.FontSize)
 	if !ok {
@@ -458,22 +472,72 @@ func (d *doc) layout(number string, k FieldKey, fl Field, value string) (textBlo
 	if first := lineHeight(fl.FontSize); b.height() < first {
 		b.y += (first - b.height()) / 2 // keep a shrunk value centred on its label
 	}
-	d.fontSize(size)
 	for _, ln := range lines {
-		b.width = max(b.width, d.pdf.GetStringWidth(ln))
+		b.width = max(b.width, d.textWidth(ln, size))
 	}
 	return b, nil
 }
 
-func (d *doc) draw(b textBlock) {
+// runeUnits is the advance of r in thousandths of the font size, in the
+// font that prints it. The main font must be current.
+func (d *doc) runeUnits(r rune) float64 {
+	if !hasGlyph(r) {
+		return fallbackUnits
+	}
+	return float64(d.pdf.GetStringSymbolWidth(string(r)))
+}
+
+// textWidth is the width of s at size pt in millimetres, each rune measured
+// in the font that prints it.
+func (d *doc) textWidth(s string, pt float64) float64 {
+	if !hasFallback(s) {
+		d.fontSize(pt)
+		return d.pdf.GetStringWidth(s)
+	}
+	u := 0.0
+	for _, r := range s {
+		u += d.runeUnits(r)
+	}
+	return u / 1000 * pt * ptToMM
+}
+
+// draw prints a laid-out value. A line with runes the main font lacks is
+// printed run by run, each run in its font, and the main font made current
+// again.
+func (d *doc) draw(b textBlock) error {
 	pdf := d.pdf
 	d.color(colInk)
 	d.fontSize(b.size)
 	lh := lineHeight(b.size)
 	for i, ln := range b.lines {
-		pdf.SetXY(b.x, b.y+float64(i)*lh)
-		pdf.CellFormat(b.w, lh, ln, "", 0, "LM", false, 0, "")
+		y := b.y + float64(i)*lh
+		if !hasFallback(ln) {
+			pdf.SetXY(b.x, y)
+			pdf.CellFormat(b.w, lh, ln, "", 0, "LM", false, 0, "")
+			continue
+		}
+		x := b.x
+		for _, r := range d.runs(ln) {
+			var w float64
+			if r.font < 0 {
+				w = pdf.GetStringWidth(r.text)
+			} else {
+				if err := d.selectFont(r.font, b.size); err != nil {
+					return err
+				}
+				w = float64(r.n*fallbackUnits) / 1000 * b.size * ptToMM
+			}
+			pdf.SetXY(x, y)
+			pdf.CellFormat(w, lh, r.text, "", 0, "LM", false, 0, "")
+			x += w
+			if r.font >= 0 {
+				if err := d.selectFont(-1, b.size); err != nil {
+					return err
+				}
+			}
+		}
 	}
+	return nil
 }
 
 // clean turns control characters (newlines, tabs) into spaces and trims.
@@ -495,7 +559,7 @@ func (d *doc) fit(s string, w, h, size float64) (float64, []string, bool) {
 	runes := []rune(s)
 	widths := make([]float64, len(runes)) // glyph units: 1/1000 of the size
 	for i, r := range runes {
-		widths[i] = float64(d.pdf.GetStringSymbolWidth(string(r)))
+		widths[i] = d.runeUnits(r)
 	}
 	for ; size >= MinFontSizePt-1e-9; size -= sizeStep {
 		limit := w / (size * ptToMM) * 1000

@@ -148,6 +148,8 @@ func (s *Server) certPrint(c *fiber.Ctx) error {
 		var te *certpdf.TextError
 		var fe *certpdf.InvalidFormatError
 		switch {
+		case errors.As(err, &te) && te.Missing != 0:
+			return s.printFail(c, o, te.Message()+"，无法打印；请核对该证书的信息。")
 		case errors.As(err, &te):
 			return s.printFail(c, o, te.Message()+"，请调整打印格式中该字段的宽度或字号后再打印。")
 		case errors.As(err, &fe):

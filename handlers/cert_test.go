@@ -253,7 +253,7 @@ func TestCertPrintPDF(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := got.History[len(got.History)-1]
-		if !got.Printed || got.PrintCount != 1 || got.LastPrintedBy != "demo-unit" || last.Kind != "打印" || !strings.Contains(last.Detail, "默认完整格式") {
+		if !got.Printed || got.PrintCount != 1 || got.LastPrintedBy != "demo-unit" || last.Kind != "打印" || !strings.Contains(last.Detail, "格式：内置完整证书（A4 横向）") {
 			t.Errorf("print not recorded: %+v", got)
 		}
 	}

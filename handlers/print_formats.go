@@ -40,7 +40,7 @@ func (s *Server) formatChoices(a store.Actor) ([]formatChoice, string, error) {
 	for _, pf := range list {
 		out = append(out, formatChoice{Key: itoa(pf.ID), Label: pf.Format.Name})
 	}
-	out = append(out, formatChoice{builtinFull, "内置：完整证书（A4 横向）"}, formatChoice{builtinOverlay, "内置：套打（A4 横向）"})
+	out = append(out, formatChoice{builtinFull, certpdf.BuiltinFullName}, formatChoice{builtinOverlay, certpdf.BuiltinOverlayName})
 	key := builtinFull
 	if def != 0 {
 		key = itoa(def)
