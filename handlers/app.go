@@ -14,6 +14,8 @@ import (
 	"github.com/gofiber/template/html/v2"
 
 	"certreg/auth"
+	"certreg/candidate"
+	"certreg/certpdf"
 	"certreg/store"
 	"certreg/views"
 )
@@ -70,6 +72,8 @@ func New(cfg Config) (*fiber.App, error) {
 }
 
 func newServer(cfg Config) (*Server, *fiber.App, error) {
+	// A name is accepted only if the certificate can print it.
+	candidate.SetPrintable(certpdf.Printable)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

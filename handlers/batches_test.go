@@ -121,6 +121,11 @@ func TestBatchScenarios(t *testing.T) {
 		{name: "add an invalid candidate keeps input", user: "demo-unit", method: post, path: "/batches/" + draft + "/candidates",
 			form:   url.Values{"name": {"钱多多"}, "id_number": {"34010219900101123"}, "work_unit": {""}, "occupation": {"018"}, "level": {"5"}},
 			status: 422, want: []string{"身份证号应为 18 位", "工作单位", "不能为空", "不在本单位可登记的职业（工种）范围内", `value="钱多多"`, `value="34010219900101123"`}},
+		// U+2EBF0 (CJK Extension I) is an ideograph no embedded font has: the
+		// certificate could not print it, so the name is refused at once.
+		{name: "add a name the certificate cannot print", user: "demo-unit", method: post, path: "/batches/" + draft + "/candidates",
+			form:   url.Values{"name": {"王\U0002EBF0"}, "id_number": {okRaw.Get("id_number")}, "work_unit": {"x"}, "occupation": {okRaw.Get("occupation")}, "level": {okRaw.Get("level")}},
+			status: 422, want: []string{"2EBF0）无法打印"}},
 		{name: "add a duplicate", user: "demo-unit", method: post, path: "/batches/" + draft + "/candidates",
 			form:   url.Values{"name": {cands[0].Name}, "id_number": {fullID}, "work_unit": {"x"}, "occupation": {cands[0].OccupationCode}, "level": {fmt.Sprint(cands[0].Level)}},
 			status: 422, want: []string{"只能登记一次"}},
