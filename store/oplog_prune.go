@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -92,9 +93,13 @@ func (s *Store) PruneLogs() (int, string, error) {
 	return total, name, err
 }
 
-// csvText keeps a spreadsheet program from reading a value as a formula.
+// csvText keeps a spreadsheet program from reading a value as a formula:
+// one that starts with = + - @ (or their full-width forms, which some
+// programs accept too), a tab or a carriage return gets a leading quote.
 func csvText(v string) string {
-	if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r') {
+	r, _ := utf8.DecodeRuneInString(v)
+	switch r {
+	case '=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠':
 		return "'" + v
 	}
 	return v
