@@ -128,6 +128,15 @@ var (
 	// name or ID change or reissue was approved and that were not printed
 	// since (业务打印)
 	bBizPrint = []byte("biz_print")
+
+	// Statistics (stats.go).
+
+	// maps: scope | period | occupation | level => issued, valid, cancelled,
+	// superseded (4 × uint32), kept with every change of a certificate
+	bStats = []byte("stats")
+	// maps: region (4) | type byte | org id => nil, the organisations that hold
+	// certificates of that region
+	bStatsOrgs = []byte("stats_orgs")
 )
 
 var allBuckets = [][]byte{
@@ -137,4 +146,5 @@ var allBuckets = [][]byte{
 	bBatches, bBatchTab, bBatchName, bBatchQueue, bBatchReviewed, bBatchLog,
 	bCandidates, bCandidateKey, bCandidateMarks, bUnderReview, bStaged,
 	bBiz, bBizOpen, bBizCert, bBizOrg, bBizQueue, bBizReviewed, bBizOverview, bBizPrint,
+	bStats, bStatsOrgs,
 }

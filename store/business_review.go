@@ -367,6 +367,11 @@ func (s *Store) reissueTx(tx *bolt.Tx, old *Certificate, b *Business, ev CertEve
 			return Certificate{}, err
 		}
 	}
+	// The statistics: a valid certificate more on the original 发证日期,
+	// no new registration.
+	if err := statsAddTx(tx, nc, false); err != nil {
+		return Certificate{}, err
+	}
 	return nc, nil
 }
 

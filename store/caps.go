@@ -81,10 +81,11 @@ func CapLabel(c Cap) string {
 }
 
 // typeCaps is SPEC section 2's table: what each organisation type allows.
+// A dept also holds stats.view: 统计分析 over its own units.
 var typeCaps = map[OrgType][]Cap{
 	Unit:     {CapBatchManage, CapCertView, CapCertPrint, CapBusinessApply, CapUserManage, CapLogView},
 	Direct:   {CapBatchManage, CapCertView, CapCertPrint, CapBusinessApply, CapUserManage, CapLogView},
-	Dept:     {CapBatchReview, CapCertView, CapBusinessReview, CapOrgManage, CapUserManage, CapLogView},
+	Dept:     {CapBatchReview, CapCertView, CapBusinessReview, CapStatsView, CapOrgManage, CapUserManage, CapLogView},
 	Province: {CapBatchReview, CapCertView, CapCertStatus, CapBusinessReview, CapBusinessOverview, CapStatsView, CapSegmentManage, CapOrgManage, CapCatalogManage, CapUserManage, CapLogView},
 }
 

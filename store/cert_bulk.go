@@ -13,8 +13,9 @@ import (
 
 // BulkLoadCertificates writes n certificates made by gen(i) with everything
 // issuance keeps (records, library indexes and counters, holder and batch
-// indexes, valid and monthly counters, segments), as sorted keys appended in
-// large transactions. It is for loading many certificates at once into a
+// indexes, valid, monthly and statistics counters, segments), as sorted
+// keys appended in large transactions. A certificate that replaces another
+// (Replaces set) counts as a reissue, any other as registered. It is for loading many certificates at once into a
 // database that holds none of their numbers: the old system's records, or
 // the two-million-certificate store of the benchmarks. gen must give
 // ascending numbers; each certificate's OrgID and OrgPath must name existing
@@ -123,7 +124,7 @@ func (s *Store) BulkLoadCertificates(n int, gen func(i int) Certificate) error {
 		}
 		fields[f] = nil
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		// In key order: a transaction's nodes split only at commit, so
 		// random inserts into one node would move it again and again.
 		cnt := tx.Bucket(bCertCount)
@@ -157,6 +158,12 @@ func (s *Store) BulkLoadCertificates(n int, gen func(i int) Certificate) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// The statistics counters, from every certificate as the migration
+	// builds them.
+	return s.rebuildStats()
 }
 
 func sortedKeys(m map[string]int64) []string {

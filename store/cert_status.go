@@ -54,6 +54,9 @@ func (s *Store) changeCertStatusTx(tx *bolt.Tx, c *Certificate, to CertStatus, e
 			}
 		}
 	}
+	if err := statsMoveTx(tx, old, old.Status, to); err != nil {
+		return err
+	}
 	c.Status = to
 	c.History = append(c.History, ev)
 	return reindexCertTx(tx, &old, c)

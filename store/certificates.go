@@ -282,6 +282,9 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 	if err := plan.writeTx(tx); err != nil {
 		return nil, err
 	}
+	if err := statsAddManyTx(tx, certs, true); err != nil { // batch issuance is 注册
+		return nil, err
+	}
 	month := day.Format("200601")
 	for _, id := range path {
 		if _, err := incr(tx, counterValidOrg(id), int64(len(certs))); err != nil {

@@ -98,6 +98,7 @@ func (s *Store) Ping() error {
 var migrations = []func(tx *bolt.Tx) error{
 	func(tx *bolt.Tx) error { return nil }, // 1: the initial layout
 	rebuildRegistrationsTx,                 // 2: batches in the businesses' overview
+	rebuildStatsTx,                         // 3: statistics counters (stats.go)
 }
 
 // SchemaVersion is the version this binary brings the database to.

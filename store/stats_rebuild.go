@@ -1,0 +1,173 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// statsRebuild computes every statistics counter from the certificates of
+// the database, with the same origins, periods and cells as statsAddTx, and
+// hands them to emit in ascending key order: the counters of bStats, then
+// the keys of bStatsOrgs. A certificate counts as registered unless it
+// replaces another (a reissue).
+func statsRebuild(tx *bolt.Tx, emitCount func(k, v []byte) error, emitOrg func(k []byte) error) error {
+	origins := newStatOrigins(tx)
+	fine := map[statFine]statVec{}
+	// Only the fields the counters need are decoded.
+	var c struct {
+		Number     string     `json:"number"`
+		Occupation string     `json:"occupation"`
+		Level      int        `json:"level"`
+		OrgID      uint64     `json:"org_id"`
+		OrgPath    []uint64   `json:"org_path"`
+		Region     string     `json:"region"`
+		IssueDate  time.Time  `json:"issue_date"`
+		Status     CertStatus `json:"status"`
+		Replaces   string     `json:"replaces"`
+	}
+	err := tx.Bucket(bCerts).ForEach(func(k, v []byte) error {
+		c.OrgPath, c.Replaces = c.OrgPath[:0], ""
+		if err := json.Unmarshal(v, &c); err != nil {
+			return fmt.Errorf("certificate %s: %w", k, err)
+		}
+		cert := Certificate{Number: c.Number, Occupation: c.Occupation, Level: c.Level, OrgID: c.OrgID, OrgPath: c.OrgPath,
+			Region: c.Region, IssueDate: c.IssueDate, Status: c.Status}
+		o, err := origins.of(&cert)
+		if err != nil {
+			return err
+		}
+		f := fineOf(o, &cert)
+		sum := fine[f]
+		sum.add(certVec(c.Status, c.Replaces == ""), 1)
+		fine[f] = sum
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The fine entries of each origin, and the origins of each scope.
+	type entry struct {
+		f statFine
+		v statVec
+	}
+	byOrigin := make([][]entry, len(origins.list))
+	for f, v := range fine {
+		byOrigin[f.origin] = append(byOrigin[f.origin], entry{f, v})
+	}
+	fine = nil
+	scopeOrigins := map[string][]int32{}
+	for i, o := range origins.list {
+		for _, sc := range o.scopes() {
+			scopeOrigins[string(sc)] = append(scopeOrigins[string(sc)], int32(i))
+		}
+	}
+	scopes := make([]string, 0, len(scopeOrigins))
+	for sc := range scopeOrigins {
+		scopes = append(scopes, sc)
+	}
+	slices.Sort(scopes)
+	var kb []byte
+	for _, sc := range scopes {
+		agg := map[uint64]statVec{}
+		for _, o := range scopeOrigins[sc] {
+			for _, e := range byOrigin[o] {
+				for _, t := range statTails(e.f.day, e.f.occ, e.f.level) {
+					v := agg[t]
+					v.add(e.v, 1)
+					agg[t] = v
+				}
+			}
+		}
+		tails := make([]uint64, 0, len(agg))
+		for t := range agg {
+			tails = append(tails, t)
+		}
+		slices.Sort(tails)
+		for _, t := range tails {
+			raw, err := encodeStat(agg[t])
+			if err != nil {
+				return err
+			}
+			kb = appendTail(append(kb[:0], sc...), t)
+			if err := emitCount(kb, raw); err != nil {
+				return err
+			}
+		}
+	}
+	regs := make([][]byte, 0, len(origins.list))
+	for _, o := range origins.list {
+		regs = append(regs, o.registryKey())
+	}
+	slices.SortFunc(regs, bytes.Compare)
+	for i, k := range regs {
+		if i > 0 && bytes.Equal(k, regs[i-1]) {
+			continue
+		}
+		if err := emitOrg(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuildStatsTx replaces the statistics counters by ones computed from the
+// certificates, inside one transaction: the migration that introduces them
+// (and re-running it changes nothing).
+func rebuildStatsTx(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bStats, bStatsOrgs} {
+		if err := resetBucketTx(tx, name); err != nil {
+			return err
+		}
+	}
+	counts, orgs := tx.Bucket(bStats), tx.Bucket(bStatsOrgs)
+	counts.FillPercent, orgs.FillPercent = 0.9, 0.9
+	return statsRebuild(tx,
+		func(k, v []byte) error { return counts.Put(append([]byte(nil), k...), v) },
+		func(k []byte) error { return orgs.Put(k, []byte{}) })
+}
+
+// rebuildStats is rebuildStatsTx for a database loaded in bulk: computed in
+// one read transaction and written in large sorted transactions, as
+// BulkLoadCertificates writes everything else.
+func (s *Store) rebuildStats() error {
+	counts, orgs := newArena(0), newArena(0)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return statsRebuild(tx,
+			func(k, v []byte) error { counts.add(k, v); return nil },
+			func(k []byte) error { orgs.add(k, nil); return nil })
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild statistics: %w", err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bStats, bStatsOrgs} {
+			if err := resetBucketTx(tx, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.appendSorted(bStats, counts); err != nil {
+		return err
+	}
+	return s.appendSorted(bStatsOrgs, orgs)
+}
+
+// resetBucketTx replaces a bucket by an empty one.
+func resetBucketTx(tx *bolt.Tx, name []byte) error {
+	if tx.Bucket(name) != nil {
+		if err := tx.DeleteBucket(name); err != nil {
+			return err
+		}
+	}
+	_, err := tx.CreateBucket(name)
+	return err
+}
