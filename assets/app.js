@@ -95,6 +95,17 @@
   document.addEventListener("htmx:afterRequest", function () { document.body.classList.remove("loading"); });
   window.addEventListener("pageshow", function () { document.body.classList.remove("loading"); });
 
+  // Date presets: a button with data-set-from and data-set-to fills the
+  // from and to fields of its form and lets the form react to the change.
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest ? e.target.closest("[data-set-from]") : null;
+    var form = b && b.form;
+    if (!form || !form.elements.from || !form.elements.to) return;
+    form.elements.from.value = b.dataset.setFrom;
+    form.elements.to.value = b.dataset.setTo;
+    form.elements.to.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   // Select-all checkboxes: data-check-all="name".
   document.addEventListener("change", function (e) {
     var t = e.target;

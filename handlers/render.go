@@ -96,7 +96,16 @@ const (
 	tplVerify         = "certs/verify"
 )
 
+// Statistics (issue 10).
+const (
+	tplStats       = "stats/index"
+	tplStatsResult = "stats/_result"
+	tplStatsState  = "stats/_state"
+	tplStatsChart  = "stats/_chart"
+)
+
 var allTemplates = []string{layoutMain, layoutPlain, layoutHead,
+	tplStats, tplStatsResult, tplStatsState, tplStatsChart,
 	tplCertList, tplCertTable, tplCertDetail, tplFormats, tplFormat, tplFormatProblems, tplVerify,
 	tplBatches, tplBatchRows, tplBatchNew, tplBatch, tplImportErrors, tplCandRow, tplCandEdit, tplCandAdd, tplCandCount, tplCandidate, tplCandFields,
 	tplLogin, tplDemoCode, tplCode, tplSetup, tplRecoveryCodes,

@@ -107,6 +107,9 @@ func (s *Server) routeTable() []route {
 		post("/reviews/batches/:id/approve", can(store.CapBatchReview), s.approveBatch),
 		post("/reviews/batches/:id/reject", can(store.CapBatchReview), s.rejectBatch),
 
+		get("/stats", can(store.CapStatsView), s.stats),
+		get("/stats/export", can(store.CapStatsView), s.statsExport),
+
 		get("/segments", can(store.CapSegmentManage), s.segments),
 		get("/segments/:code", can(store.CapSegmentManage), s.segmentPage),
 		post("/segments/:code", can(store.CapSegmentManage), s.raiseSegment),

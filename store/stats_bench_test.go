@@ -38,7 +38,7 @@ func statsBenchFilters() []store.StatsFilter {
 // dept on two million certificates, under every combination of filters
 // (target: each at most 5 ms). ns/op covers all 48 combinations; mean-ms
 // and worst-ms are per query (worst: the slowest combination's median of
-// five runs).
+// nine runs, which a machine shared with other work can still inflate).
 func BenchmarkStats2M(b *testing.B) {
 	w := fixture.Big(b, benchCerts())
 	filters := statsBenchFilters()
@@ -76,14 +76,14 @@ func BenchmarkStats2M(b *testing.B) {
 			worst, worstAt := time.Duration(0), 0
 			for i, f := range filters {
 				var times []time.Duration
-				for range 5 {
+				for range 9 {
 					t0 := time.Now()
 					run(f)
 					times = append(times, time.Since(t0))
 				}
 				slices.Sort(times)
-				if times[2] > worst {
-					worst, worstAt = times[2], i
+				if times[4] > worst {
+					worst, worstAt = times[4], i
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N*len(filters)), "mean-ms")
