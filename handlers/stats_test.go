@@ -14,7 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"certreg/fixture"
-		"certreg/store"
+	"certreg/store"
 )
 
 // statsWorld is the demo province with a known set of certificates on
@@ -81,7 +81,7 @@ func TestStatsScenarios(t *testing.T) {
 		{name: "province menu has 统计分析", user: "demo-province", method: get, path: "/", status: 200,
 			want: []string{`class="nav"`, `href="/stats"`}},
 		{name: "province picks 合肥市", user: "demo-province", method: get, path: "/stats?region=3401&" + q2, status: 200,
-			want: []string{"合肥市 · 培训机构发证统计", "合肥建工职业技能培训学校", `<th class="num" id="org-total">4</th>`, "返回全部地市"},
+			want:   []string{"合肥市 · 培训机构发证统计", "合肥建工职业技能培训学校", `<th class="num" id="org-total">4</th>`, "返回全部地市"},
 			absent: []string{"芜湖市建设职业技能培训中心"}},
 		{name: "province picks 省直属", user: "demo-province", method: get, path: "/stats?region=3400&" + q2, status: 200,
 			want: []string{"安徽省建设干部学校", `<th class="num" id="org-total">3</th>`}},
@@ -106,7 +106,7 @@ func TestStatsScenarios(t *testing.T) {
 		{name: "bad level", user: "demo-province", method: get, path: "/stats?level=9", status: 422, want: []string{"等级无效"}},
 
 		{name: "dept sees its units", user: "demo-dept", method: get, path: "/stats?" + q2, status: 200,
-			want: []string{"各单位发证数", "合肥建工职业技能培训学校", `<th class="num" id="org-total">4</th>`},
+			want:   []string{"各单位发证数", "合肥建工职业技能培训学校", `<th class="num" id="org-total">4</th>`},
 			absent: []string{"芜湖", "安徽省建设干部学校", "省直属", `name="type"`}},
 		{name: "dept menu has 统计分析", user: "demo-dept", method: get, path: "/", status: 200, want: []string{`href="/stats"`}},
 		{name: "dept by trade counts its units only", user: "demo-dept", method: get, path: "/stats?view=trade&" + q2, status: 200,
