@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 
@@ -78,6 +79,22 @@ func (s *Server) cities() []data.City {
 	return data.Cities(p.Region[:2])
 }
 
+// regionChoices are the cities the caller may place a unit in: every city
+// for the province, its own (and the unit's present one) for a 主管部门.
+func (s *Server) regionChoices(w *who, current string) []data.City {
+	all := s.cities()
+	if w.org.Type != store.Dept {
+		return all
+	}
+	var out []data.City
+	for _, c := range all {
+		if c.Code == w.org.Region || c.Code == current {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 type orgFormData struct {
 	Form     map[string]string
 	Types    []store.OrgType
@@ -96,7 +113,7 @@ func (s *Server) orgForm(c *fiber.Ctx, status int, form map[string]string, errs 
 	if err != nil {
 		return err
 	}
-	d := orgFormData{Form: form, Depts: depts, Cities: s.cities(), Province: prov}
+	d := orgFormData{Form: form, Depts: depts, Cities: s.regionChoices(w, ""), Province: prov}
 	if w.org.Type == store.Province {
 		d.Types = []store.OrgType{store.Dept, store.Unit, store.Direct}
 	} else {
@@ -158,8 +175,8 @@ func (s *Server) createOrg(c *fiber.Ctx) error {
 		}
 		return s.orgForm(c, fiber.StatusUnprocessableEntity, f, errs)
 	}
-	return s.render(c, fiber.StatusOK, tplCredential, "机构已创建", credentialData{Heading: "机构已创建", Org: org, User: admin, Password: pw,
-		Back: "/admin/orgs/" + itoa(org.ID) + "/scope"}, nil)
+	return s.showCredential(c, credentialData{Heading: "机构已创建", Org: org, User: admin, Password: pw,
+		Back: "/admin/orgs/" + itoa(org.ID) + "/scope"})
 }
 
 type orgDetailData struct {
@@ -172,6 +189,10 @@ type orgDetailData struct {
 	Cities    []data.City
 	Form      map[string]string
 	CanUsers  bool
+	// Queued: batches waiting for this dept's review (said when taking it
+	// offline); OnlineUnits: its units still online.
+	Queued      uint64
+	OnlineUnits int
 }
 
 // orgDetail shows one subordinate organisation: profile, users, scope and
@@ -219,7 +240,17 @@ func (s *Server) renderOrgDetail(c *fiber.Ctx, status int, form map[string]strin
 		return err
 	}
 	d := orgDetailData{Org: o, Parent: parent, Users: users, Children: kids, Scope: scopeRows(occs, o.Scope, o.Scope),
-		ScopeSize: o.Scope.Size(), Cities: s.cities(), Form: form, CanUsers: w.can(store.CapUserManage)}
+		ScopeSize: o.Scope.Size(), Cities: s.regionChoices(w, o.Region), Form: form, CanUsers: w.can(store.CapUserManage)}
+	if o.Type == store.Dept {
+		if d.Queued, err = s.st.QueuedBatches(o.ID); err != nil {
+			return err
+		}
+		for _, k := range kids {
+			if !k.Offline() {
+				d.OnlineUnits++
+			}
+		}
+	}
 	return s.render(c, status, tplOrg, o.Name, d, errs)
 }
 
@@ -251,16 +282,29 @@ func (s *Server) setOrgStatus(c *fiber.Ctx) error {
 		return err
 	}
 	status := store.OrgStatus(c.FormValue("status"))
-	if _, err := s.st.SetOrgStatus(w.actor(c.IP()), o.ID, status); err != nil {
-		errs, err := fieldErrors(err)
+	withUnits := status == store.OrgOffline && o.Type == store.Dept && c.FormValue("with_units") == "1"
+	var units []store.Org
+	var err2 error
+	if withUnits {
+		_, units, err2 = s.st.TakeDeptOfflineWithUnits(w.actor(c.IP()), o.ID)
+	} else {
+		_, err2 = s.st.SetOrgStatus(w.actor(c.IP()), o.ID, status)
+	}
+	if err2 != nil {
+		errs, err := fieldErrors(err2)
 		if err != nil {
 			return err
 		}
 		return s.renderOrgDetail(c, fiber.StatusUnprocessableEntity, nil, errs)
 	}
-	if status == store.OrgOffline {
+	switch {
+	case withUnits:
+		s.flash(c, fmt.Sprintf("%s 及其 %d 个下属单位已下线，其用户已退出且无法登录。", o.Name, len(units)))
+	case status == store.OrgOffline && o.Type == store.Dept:
+		s.flash(c, o.Name+" 已下线，其用户已退出且无法登录；其下属单位仍在使用，提交的批次将等待本部门审核。")
+	case status == store.OrgOffline:
 		s.flash(c, o.Name+" 已下线，其用户已退出且无法登录。")
-	} else {
+	default:
 		s.flash(c, o.Name+" 已启用。")
 	}
 	return s.redirect(c, "/admin/orgs/"+itoa(o.ID))

@@ -73,9 +73,12 @@ func TestAdminScenarios(t *testing.T) {
 			form: url.Values{"org": {otherUnit}, "username": {"x-user"}, "name": {"某"}}, status: 404},
 		{name: "grant outside the type refused", user: "demo-unit", method: post, path: "/admin/users",
 			form: url.Values{"org": {unit}, "username": {"new-user"}, "name": {"钱七"}, "cap": {"batch.review"}}, status: 422, want: []string{"批次审核"}},
-		{name: "create user shows the initial password once", user: "demo-unit", method: post, path: "/admin/users",
-			form: url.Values{"org": {unit}, "username": {"new-clerk"}, "name": {"钱七"}, "cap": {"batch.manage", "cert.view"}}, status: 200,
+		{name: "create user redirects to its password", user: "demo-unit", method: post, path: "/admin/users",
+			form: url.Values{"org": {unit}, "username": {"new-clerk"}, "name": {"钱七"}, "cap": {"batch.manage", "cert.view"}}, status: http.StatusSeeOther},
+		{name: "the initial password shows once", user: "demo-unit", method: get, path: "/admin/credential", status: 200,
 			want: []string{"初始密码只显示这一次", "new-clerk", `id="initial-password"`}},
+		{name: "a reload does not show it again", user: "demo-unit", method: get, path: "/admin/credential", status: http.StatusSeeOther,
+			absent: []string{"initial-password"}},
 		{name: "unknown user action", user: "demo-unit", method: post, path: "/admin/users/" + clerk + "/explode", status: 404},
 		{name: "unit admin cannot disable itself", user: "demo-unit", method: post, path: "/admin/users/" + uid("demo-unit") + "/disable", status: 422,
 			want: []string{"不能停用自己"}},
@@ -123,6 +126,10 @@ func TestCreatedUserCanLogIn(t *testing.T) {
 	e := newEnv(t)
 	admin := e.login("demo-unit")
 	r := admin.post("/admin/users", url.Values{"org": {itoa(e.w.Org(t, "demo-unit").ID)}, "username": {"fresh-clerk"}, "name": {"孙八"}, "cap": {"batch.manage"}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/credential" {
+		t.Fatalf("create answers %d to %q", r.status, r.header.Get("Location"))
+	}
+	r = admin.get("/admin/credential")
 	m := regexp.MustCompile(`id="initial-password">([^<]+)<`).FindStringSubmatch(r.body)
 	if m == nil {
 		t.Fatalf("no password:\n%s", r.body)
@@ -134,8 +141,8 @@ func TestCreatedUserCanLogIn(t *testing.T) {
 		t.Fatalf("new user login: %d %s", r.status, r.header.Get("Location"))
 	}
 	// The admin resets the password: the old one stops working.
-	r = admin.post("/admin/users/"+itoa(e.w.User(t, "fresh-clerk").ID)+"/reset-password", nil)
-	if !strings.Contains(r.body, "initial-password") {
+	admin.post("/admin/users/"+itoa(e.w.User(t, "fresh-clerk").ID)+"/reset-password", nil)
+	if r := admin.get("/admin/credential"); !strings.Contains(r.body, "initial-password") {
 		t.Fatal("reset shows no password")
 	}
 	if r := e.client().post("/login", url.Values{"username": {"fresh-clerk"}, "password": {m[1]}}); r.status != http.StatusUnprocessableEntity {

@@ -148,8 +148,8 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, tplCredential, "用户已创建", credentialData{Heading: "用户已创建", Org: org, User: u, Password: pw,
-		Back: "/admin/users/" + itoa(u.ID)}, nil)
+	return s.showCredential(c, credentialData{Heading: "用户已创建", Org: org, User: u, Password: pw,
+		Back: "/admin/users/" + itoa(u.ID)})
 }
 
 func (s *Server) userDetail(c *fiber.Ctx) error {
@@ -200,7 +200,8 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 }
 
 // userAction runs one of the account actions (reset password, unbind, enable
-// or disable) and answers the user page.
+// or disable) and redirects to the user page (a reset to the one-time page
+// of the new password).
 func (s *Server) userAction(c *fiber.Ctx) error {
 	w := whoOf(c)
 	id, err := idParam(c)
@@ -224,8 +225,8 @@ func (s *Server) userAction(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		return s.render(c, fiber.StatusOK, tplCredential, "密码已重置", credentialData{Heading: "密码已重置", Org: org, User: u, Password: pw,
-			Back: "/admin/users/" + itoa(u.ID)}, nil)
+		return s.showCredential(c, credentialData{Heading: "密码已重置", Org: org, User: u, Password: pw,
+			Back: "/admin/users/" + itoa(u.ID)})
 	case "unbind-totp":
 		if _, err := s.st.UnbindTOTP(a, id); err != nil {
 			return s.userActionError(c, err)

@@ -63,6 +63,7 @@ type Server struct {
 	// csrfKey signs the CSRF tokens handed out before login.
 	csrfKey     []byte
 	proxyHeader string
+	reveals     *revealStore // secrets shown once after a POST (reveal.go)
 }
 
 // New builds the fiber application with every route of the product.
@@ -93,7 +94,7 @@ func newServer(cfg Config) (*Server, *fiber.App, error) {
 	}
 	s := &Server{st: cfg.Store, demo: cfg.Demo, tls: cfg.TLS, now: cfg.Now, log: cfg.Logger,
 		limiter: auth.NewLimiter(cfg.LoginLimit, time.Minute, cfg.Now), failMem: newUnknownFailures(),
-		views: engine.Templates}
+		views: engine.Templates, reveals: newRevealStore(cfg.Now)}
 	certs, err := newCertState(cfg)
 	if err != nil {
 		return nil, nil, err

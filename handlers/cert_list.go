@@ -231,7 +231,7 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 		}
 		d.Orgs = orgs
 	}
-	occs, err := s.st.Occupations()
+	occs, err := s.st.CertOccupations(w.org)
 	if err != nil {
 		return err
 	}

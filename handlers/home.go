@@ -16,7 +16,15 @@ type homeData struct {
 	Links      []quickLink
 	Chart      barChart
 	Todo       []todoItem
+	// Batches: a unit's or 省直所's latest batches with their states.
+	Batches []store.Batch
+	// StatsURL: 统计分析 for those who may open it.
+	StatsURL    string
+	RecoveryLow bool // few recovery codes left: say so, with a way to make new ones
 }
+
+// homeBatches is how many of its latest batches a unit's home lists.
+const homeBatches = 5
 
 // todoItem is a number of things waiting for the user, with where to go.
 type todoItem struct {
@@ -34,8 +42,11 @@ func (s *Server) home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d := homeData{Org: w.org, ValidCerts: total, Chart: monthChart(months)}
+	d := homeData{Org: w.org, ValidCerts: total, Chart: monthChart(months), RecoveryLow: len(w.user.RecoveryHashes) < store.LowRecoveryCodes}
 	a := w.actor(c.IP())
+	if s.mayOpen(w, "/stats") {
+		d.StatsURL = "/stats"
+	}
 	if w.can(store.CapBatchReview) {
 		pending, _, err := s.st.ReviewCounts(a)
 		if err != nil {
@@ -52,6 +63,9 @@ func (s *Server) home(c *fiber.Ctx) error {
 			todoItem{Label: "待提交批次", Path: "/batches?tab=draft", Count: counts[store.TabDraft], Tone: "info"},
 			todoItem{Label: "审核中批次", Path: "/batches?tab=review", Count: counts[store.TabReview], Tone: "warn"},
 			todoItem{Label: "审核不通过批次", Path: "/batches?tab=rejected", Count: counts[store.TabRejected], Tone: "err"})
+		if d.Batches, err = s.st.RecentBatches(a, homeBatches); err != nil {
+			return err
+		}
 	}
 	var candidates []quickLink
 	switch w.org.Type {
@@ -66,6 +80,7 @@ func (s *Server) home(c *fiber.Ctx) error {
 		candidates = []quickLink{
 			{"批次审核", "/reviews/batches", "待审核的批次"},
 			{"业务审核", "/reviews/business", "待审核的证书业务"},
+			{"统计分析", "/stats", "各地市、各培训机构的发证统计与导出"},
 			{"证书查询", "/certificates", "查找与核对证书"},
 			{"机构管理", "/admin/orgs", "下级机构与用户"},
 		}

@@ -303,8 +303,15 @@ func TestFirstLoginForcesPasswordChangeAndEnrolment(t *testing.T) {
 		t.Fatalf("wrong enrolment code: %d", r.status)
 	}
 	r = c.post("/login/setup/totp", url.Values{"code": {auth.Code(m[1], w.Clock.Now())}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/settings/recovery-codes" {
+		t.Fatalf("enrolment answers %d to %q, want a redirect to the codes", r.status, r.header.Get("Location"))
+	}
+	r = c.get("/settings/recovery-codes")
 	if r.status != 200 || strings.Count(r.body, "<span>") < 10 || !strings.Contains(r.body, "恢复码") {
 		t.Fatalf("recovery codes not shown: %d\n%s", r.status, r.body)
+	}
+	if r := c.get("/settings/recovery-codes"); r.status != http.StatusSeeOther || strings.Contains(r.body, "<span>") {
+		t.Fatalf("recovery codes shown twice: %d", r.status)
 	}
 	if r := c.get("/"); r.status != 200 || !strings.Contains(r.body, "安徽省住房和城乡建设厅") {
 		t.Fatalf("home after set-up: %d", r.status)

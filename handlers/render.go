@@ -180,6 +180,8 @@ var funcs = template.FuncMap{
 			return "org"
 		case path == "/logs":
 			return "log"
+		case path == "/stats":
+			return "stats"
 		}
 		return "settings"
 	},

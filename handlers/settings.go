@@ -27,6 +27,7 @@ type settingsData struct {
 	Form          map[string]string
 	ScopeRows     []scopeRow
 	Levels        []data.Level
+	RecoveryLow   bool // few recovery codes left
 }
 
 func (s *Server) settings(c *fiber.Ctx) error {
@@ -45,7 +46,8 @@ func (s *Server) renderSettings(c *fiber.Ctx, status int, tab string, form map[s
 		return err
 	}
 	d := settingsData{Tab: tab, User: w.user, Org: w.org, System: st, IsAdmin: w.user.IsAdmin,
-		Province: w.org.Type == store.Province, Form: form, PublicURLFlag: s.certs.publicURL, LogArchive: s.st.LogArchiveDir()}
+		Province: w.org.Type == store.Province, Form: form, PublicURLFlag: s.certs.publicURL, LogArchive: s.st.LogArchiveDir(),
+		RecoveryLow: len(w.user.RecoveryHashes) < store.LowRecoveryCodes}
 	if w.org.ParentID != 0 {
 		if p, err := s.st.Org(w.org.ParentID); err == nil {
 			d.Parent = &p
@@ -171,7 +173,7 @@ func (s *Server) rebindTOTP(c *fiber.Ctx) error {
 	if err := s.startSession(c, w.user, store.StageFull, ""); err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, tplRecoveryCodes, "保存恢复码", fiber.Map{"Codes": codes, "Next": "/settings?tab=totp"}, nil)
+	return s.showRecoveryCodes(c, recoveryData{Codes: codes, Next: "/settings?tab=totp"})
 }
 
 func (s *Server) saveOrg(c *fiber.Ctx) error {

@@ -134,5 +134,5 @@ func (s *Server) setupTOTP(c *fiber.Ctx) error {
 	if err := s.completeLogin(c, user); err != nil {
 		return err
 	}
-	return s.render(c, fiber.StatusOK, tplRecoveryCodes, "保存恢复码", fiber.Map{"Codes": codes, "Next": s.afterLogin(c)}, nil)
+	return s.showRecoveryCodes(c, recoveryData{Codes: codes, Next: s.afterLogin(c)})
 }

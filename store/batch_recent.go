@@ -51,3 +51,14 @@ func (s *Store) RecentBatches(a Actor, n int) ([]Batch, error) {
 	}
 	return out, err
 }
+
+// QueuedBatches is the number of batches waiting for an organisation's
+// review, from the counter.
+func (s *Store) QueuedBatches(orgID uint64) (uint64, error) {
+	var n uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = btoi(tx.Bucket(bCounters).Get([]byte(counterBatchQueue(orgID))))
+		return nil
+	})
+	return n, err
+}

@@ -19,6 +19,7 @@ const (
 	ActTOTPEnrol      Action = "totp.enrol"
 	ActTOTPRebind     Action = "totp.rebind"
 	ActRecoveryUse    Action = "recovery.use"
+	ActRecoveryRenew  Action = "recovery.renew"
 	ActProfileUpdate  Action = "profile.update"
 	ActOrgUpdate      Action = "org.update"
 	ActAccessDenied   Action = "access.denied"
@@ -91,6 +92,7 @@ var Actions = []ActionInfo{
 	{ActTOTPEnrol, "绑定身份验证器"},
 	{ActTOTPRebind, "重新绑定身份验证器"},
 	{ActRecoveryUse, "使用恢复码"},
+	{ActRecoveryRenew, "生成新的恢复码"},
 	{ActProfileUpdate, "修改个人资料"},
 	{ActOrgUpdate, "修改机构资料"},
 	{ActAccessDenied, "越权访问"},

@@ -65,6 +65,19 @@ func checkRegion(t OrgType, region, provinceRegion string) error {
 	return nil
 }
 
+// deptRegion: a 主管部门 places its units in its own city; moving a unit to
+// another city is the province's.
+func deptRegion(actor Org, region string) error {
+	if actor.Type != Dept || region == actor.Region {
+		return nil
+	}
+	name := actor.Region
+	if c, ok := data.CityByCode(actor.Region); ok {
+		name = c.Name
+	}
+	return invalid("region", "主管部门只能在本地区（"+name+"）设立单位")
+}
+
 // NewOrgAdmin is the administrator user created together with an organisation.
 type NewOrgAdmin struct {
 	Username, Name, Phone string
@@ -103,6 +116,9 @@ func (s *Store) CreateOrg(a Actor, in OrgInput, admin NewOrgAdmin) (Org, User, e
 			return err
 		}
 		if err := checkRegion(in.Type, in.Region, prov.Region); err != nil {
+			return err
+		}
+		if err := deptRegion(own, in.Region); err != nil {
 			return err
 		}
 		if in.Phone != "" && !validPhone(strings.TrimSpace(in.Phone)) {
@@ -163,9 +179,14 @@ type OrgEdit struct {
 func (s *Store) UpdateOrg(a Actor, id uint64, in OrgEdit) (Org, error) {
 	var o Org
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		_, _, target, err := manageableOrgTx(tx, a, id, CapOrgManage)
+		_, own, target, err := manageableOrgTx(tx, a, id, CapOrgManage)
 		if err != nil {
 			return err
+		}
+		if target.Type == Unit && in.Region != target.Region {
+			if err := deptRegion(own, in.Region); err != nil {
+				return err
+			}
 		}
 		oi := OrgInput{Name: in.Name, Region: in.Region, Contact: in.Contact, Phone: in.Phone, Address: in.Address, Type: target.Type}
 		if err := oi.normalise(); err != nil {
@@ -206,31 +227,73 @@ func (s *Store) SetOrgStatus(a Actor, id uint64, status OrgStatus) (Org, error) 
 		if status != OrgActive && status != OrgOffline {
 			return invalid("status", "状态无效")
 		}
-		if target.Status == status {
-			o = target
-			return nil
-		}
-		target.Status = status
 		o = target
-		if err := putJSON(tx.Bucket(bOrgs), itob(o.ID), o); err != nil {
-			return err
-		}
-		action := ActOrgOnline
-		if status == OrgOffline {
-			action = ActOrgOffline
-			ids, err := orgUserIDsTx(tx, o.ID)
-			if err != nil {
-				return err
-			}
-			for _, uid := range ids {
-				if err := deleteUserSessionsTx(tx, uid, nil); err != nil {
-					return err
-				}
-			}
-		}
-		return s.logTx(tx, a, action, o.Display(), "")
+		return s.setOrgStatusTx(tx, a, &o, status, "")
 	})
 	return o, err
+}
+
+// setOrgStatusTx changes one organisation's status (offline: its users'
+// sessions end) and logs it.
+func (s *Store) setOrgStatusTx(tx *bolt.Tx, a Actor, o *Org, status OrgStatus, detail string) error {
+	if o.Status == status {
+		return nil
+	}
+	o.Status = status
+	if err := putJSON(tx.Bucket(bOrgs), itob(o.ID), *o); err != nil {
+		return err
+	}
+	action := ActOrgOnline
+	if status == OrgOffline {
+		action = ActOrgOffline
+		ids, err := orgUserIDsTx(tx, o.ID)
+		if err != nil {
+			return err
+		}
+		for _, uid := range ids {
+			if err := deleteUserSessionsTx(tx, uid, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return s.logTx(tx, a, action, o.Display(), detail)
+}
+
+// TakeDeptOfflineWithUnits takes a 主管部门 and every one of its units
+// offline in one transaction: otherwise its units keep working and their
+// batches wait for reviewers who cannot log in. It returns the units it
+// took offline (those already offline are left as they are).
+func (s *Store) TakeDeptOfflineWithUnits(a Actor, id uint64) (Org, []Org, error) {
+	var dept Org
+	var units []Org
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		_, _, target, err := manageableOrgTx(tx, a, id, CapOrgManage)
+		if err != nil {
+			return err
+		}
+		if target.Type != Dept {
+			return invalid("", "只有主管部门可以连同下属单位一起下线")
+		}
+		dept = target
+		if err := s.setOrgStatusTx(tx, a, &dept, OrgOffline, ""); err != nil {
+			return err
+		}
+		kids, err := childrenTx(tx, dept.ID)
+		if err != nil {
+			return err
+		}
+		for _, k := range kids {
+			if k.Status == OrgOffline {
+				continue
+			}
+			if err := s.setOrgStatusTx(tx, a, &k, OrgOffline, "随主管部门 "+dept.Name+" 一同下线"); err != nil {
+				return err
+			}
+			units = append(units, k)
+		}
+		return nil
+	})
+	return dept, units, err
 }
 
 func orgUserIDsTx(tx *bolt.Tx, orgID uint64) ([]uint64, error) {
