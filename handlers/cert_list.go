@@ -27,8 +27,6 @@ type certForm struct {
 	Page                                                                                 int
 }
 
-var certFormFields = []string{"number", "name", "id", "occupation", "level", "org", "status", "printed", "from", "to", "sort", "dir", "size"}
-
 func parseCertForm(get func(string) string) certForm {
 	f := certForm{Number: get("number"), Name: get("name"), ID: get("id"), Occupation: get("occupation"), Level: get("level"),
 		Org: get("org"), Status: get("status"), Printed: get("printed"), From: get("from"), To: get("to"),

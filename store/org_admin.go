@@ -300,7 +300,7 @@ func orgUserIDsTx(tx *bolt.Tx, orgID uint64) ([]uint64, error) {
 	var ids []uint64
 	prefix := itob(orgID)
 	c := tx.Bucket(bOrgUsers).Cursor()
-	for k, _ := c.Seek(prefix); k != nil && len(k) == 16 && string(k[:8]) == string(prefix); k, _ = c.Next() {
+	for k, _ := c.Seek(prefix); len(k) == 16 && string(k[:8]) == string(prefix); k, _ = c.Next() {
 		ids = append(ids, btoi(k[8:]))
 	}
 	return ids, nil
