@@ -246,7 +246,7 @@ func (s *Server) renderStats(c *fiber.Ctx, f statsForm) error {
 		d.Tabs = append(d.Tabs, statsTab{Label: label, URL: f.Link("/stats", "view", string(t.view)), Active: f.View == string(t.view)})
 	}
 	d.Presets = statsPresets(s.now())
-	d.Filters = statsFilterWords(f, occs)
+	d.Filters = statsFilterWords(f, occs, d.Province)
 	d.Scope = statsScopeWords(w.org, rep)
 	if errs == nil {
 		switch store.StatsView(f.View) {
@@ -305,8 +305,9 @@ func statsPresets(now time.Time) []statsPreset {
 	}
 }
 
-// statsFilterWords names the filters, for the page and the workbook title.
-func statsFilterWords(f statsForm, occs []store.Occupation) string {
+// statsFilterWords names the filters, for the page and the workbook title
+// (the organisation type only for the province: a dept holds units only).
+func statsFilterWords(f statsForm, occs []store.Occupation, province bool) string {
 	var parts []string
 	switch {
 	case f.From != "" && f.To != "":
@@ -330,6 +331,9 @@ func statsFilterWords(f statsForm, occs []store.Occupation) string {
 		level = data.LevelName(n)
 	}
 	parts = append(parts, "等级："+level)
+	if !province {
+		return strings.Join(parts, "；")
+	}
 	typ := "全部"
 	switch store.OrgType(f.Type) {
 	case store.Unit, store.Direct:

@@ -55,10 +55,10 @@ func verticalChart(labels []string, values []int64, urls []string, active int) s
 	// Labels that would touch are thinned out: every k-th is shown.
 	widest := 0
 	for _, l := range labels {
-		widest = max(widest, 12*utf8.RuneCountInString(l))
+		widest = max(widest, 11*utf8.RuneCountInString(l))
 	}
 	every := 1
-	for float64(every)*slot < float64(widest)+8 {
+	for float64(every)*slot < float64(widest)+4 {
 		every++
 	}
 	for i, v := range values {
@@ -66,7 +66,7 @@ func verticalChart(labels []string, values []int64, urls []string, active int) s
 		if v > 0 && bh < 2 {
 			bh = 2
 		}
-		bw := max(int(slot*0.62), 2)
+		bw := min(max(int(slot*0.62), 2), 64)
 		x := left + int(float64(i)*slot+(slot-float64(bw))/2)
 		b := statsBar{X: x, Y: top + ch.PlotH - bh, W: bw, H: bh, LabelX: x + bw/2, LabelY: h - 10,
 			ValueX: x + bw/2, ValueY: top + ch.PlotH - bh - 5, Label: labels[i], Value: fmt.Sprint(v),

@@ -108,7 +108,7 @@ func (s *Server) statsExport(c *fiber.Ctx) error {
 			book.Chart = &sheets.StatsChart{Sheet: "图表", Title: "各单位发证数", Series: []int{0}}
 		}
 	}
-	book.Title = "统计分析 · " + what + "（" + scope + "）  " + statsFilterWords(f, occs) + "  导出时间：" + now.Format("2006-01-02 15:04")
+	book.Title = "统计分析 · " + what + "（" + scope + "）  " + statsFilterWords(f, occs, province) + "  导出时间：" + now.Format("2006-01-02 15:04")
 	var buf bytes.Buffer
 	if err := sheets.WriteStats(&buf, book); err != nil {
 		return err

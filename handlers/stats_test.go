@@ -24,6 +24,12 @@ import (
 // 五级 by demo-direct (省直属) on 2026-06-30 at 23:00 China time.
 func statsWorld(t *testing.T) *env {
 	t.Helper()
+	return serve(t, statsFixture(t))
+}
+
+// statsFixture is the world of statsWorld, not yet served.
+func statsFixture(t *testing.T) *fixture.World {
+	t.Helper()
 	w := fixture.Demo(t)
 	const wuhuAdmin = "whpx-admin" // 芜湖市建设职业技能培训中心
 	parentAdmin := map[string]string{"demo-unit": "demo-dept", wuhuAdmin: "wh-dept"}
@@ -66,7 +72,7 @@ func statsWorld(t *testing.T) *env {
 	if _, err := w.Store.CancelCertificate(w.Actor(t, "demo-province"), hf[0].Number, "统计测试"); err != nil {
 		t.Fatal(err)
 	}
-	return serve(t, w)
+	return w
 }
 
 // The second quarter of 2026.
