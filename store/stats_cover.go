@@ -46,6 +46,11 @@ func statsCover(from, to, end int) []statTerm {
 		return []statTerm{periodTerm(statAll, 0, 1)}
 	}
 	direct := coverYears(from, to)
+	// All time minus the rest needs at least a period per year before
+	// from: not worth computing when the range itself takes fewer.
+	if y0, _, _ := dateOfDay(from); from > 0 && len(direct) <= y0-2000+1 {
+		return direct
+	}
 	comp := []statTerm{periodTerm(statAll, 0, 1)}
 	if from > 0 {
 		comp = append(comp, negate(coverYears(0, from-1))...)
