@@ -3,7 +3,6 @@ package sheets
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -54,34 +53,44 @@ const (
 	statsFirstRow  = 3
 )
 
-// WriteStats writes the workbook.
+// WriteStats writes the workbook with the package's conventions: the named
+// font, every text through the neutralising gate (book.text), figures as
+// numbers, and a page setup that repeats the title and header rows.
 func WriteStats(w io.Writer, b StatsBook) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	title, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 12},
+	bk := newBook(f)
+	if err := f.SetDefaultFont(FontName); err != nil {
+		return err
+	}
+	title, err := bk.style(excelize.Style{NumFmt: 49, Font: &excelize.Font{Bold: true, Size: titleSize},
 		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true}})
 	if err != nil {
 		return err
 	}
-	head, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
+	head, err := bk.style(excelize.Style{NumFmt: 49, Font: &excelize.Font{Bold: true},
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
 		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center"}})
 	if err != nil {
 		return err
 	}
-	num, err := f.NewStyle(&excelize.Style{NumFmt: 3}) // #,##0
+	text, err := bk.style(excelize.Style{NumFmt: 49})
 	if err != nil {
 		return err
 	}
-	totalText, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Border: statsTopBorder})
+	num, err := bk.style(excelize.Style{NumFmt: 3}) // #,##0
 	if err != nil {
 		return err
 	}
-	totalNum, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: 3, Border: statsTopBorder})
+	totalText, err := bk.style(excelize.Style{NumFmt: 49, Font: &excelize.Font{Bold: true}, Border: statsTopBorder})
 	if err != nil {
 		return err
 	}
-	note, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "666666", Size: 9},
+	totalNum, err := bk.style(excelize.Style{NumFmt: 3, Font: &excelize.Font{Bold: true}, Border: statsTopBorder})
+	if err != nil {
+		return err
+	}
+	note, err := bk.style(excelize.Style{NumFmt: 49, Font: &excelize.Font{Color: "666666", Size: 9},
 		Alignment: &excelize.Alignment{Vertical: "top", WrapText: true}})
 	if err != nil {
 		return err
@@ -102,7 +111,7 @@ func WriteStats(w io.Writer, b StatsBook) error {
 		if err := f.MergeCell(sh, "A1", last); err != nil {
 			return err
 		}
-		if err := f.SetCellStr(sh, "A1", safeValue(b.Title)); err != nil {
+		if err := bk.text(sh, "A1", b.Title, title); err != nil {
 			return err
 		}
 		if err := f.SetCellStyle(sh, "A1", last, title); err != nil {
@@ -115,25 +124,19 @@ func WriteStats(w io.Writer, b StatsBook) error {
 		put := func(row int, r StatsRow, textStyle, numStyle int) error {
 			for c := 0; c < ncol; c++ {
 				cell, _ := excelize.CoordinatesToCellName(c+1, row)
-				var err error
 				switch {
 				case c < t.Text && c < len(r.Text):
-					v := safeValue(r.Text[c])
-					widths[c] = max(widths[c], displayWidth(v))
-					err = f.SetCellStr(sh, cell, v)
+					widths[c] = max(widths[c], displayWidth(r.Text[c]))
+					if err := bk.text(sh, cell, r.Text[c], textStyle); err != nil {
+						return err
+					}
 				case c >= t.Text && c-t.Text < len(r.Values):
-					err = f.SetCellInt(sh, cell, r.Values[c-t.Text])
-					widths[c] = max(widths[c], len(fmt.Sprint(r.Values[c-t.Text]))+2)
-				}
-				if err != nil {
-					return err
-				}
-				style := numStyle
-				if c < t.Text {
-					style = textStyle
-				}
-				if style != 0 {
-					if err := f.SetCellStyle(sh, cell, cell, style); err != nil {
+					v := r.Values[c-t.Text]
+					widths[c] = max(widths[c], len(fmt.Sprint(v))+2)
+					if err := f.SetCellInt(sh, cell, v); err != nil {
+						return err
+					}
+					if err := f.SetCellStyle(sh, cell, cell, numStyle); err != nil {
 						return err
 					}
 				}
@@ -142,19 +145,14 @@ func WriteStats(w io.Writer, b StatsBook) error {
 		}
 		for c, h := range t.Header {
 			cell, _ := excelize.CoordinatesToCellName(c+1, statsHeaderRow)
-			if err := f.SetCellStr(sh, cell, safeValue(h)); err != nil {
+			if err := bk.text(sh, cell, h, head); err != nil {
 				return err
 			}
 			widths[c] = max(widths[c], displayWidth(h))
 		}
-		first, _ := excelize.CoordinatesToCellName(1, statsHeaderRow)
-		lastHead, _ := excelize.CoordinatesToCellName(ncol, statsHeaderRow)
-		if err := f.SetCellStyle(sh, first, lastHead, head); err != nil {
-			return err
-		}
 		row := statsFirstRow
 		for _, r := range t.Rows {
-			if err := put(row, r, 0, num); err != nil {
+			if err := put(row, r, text, num); err != nil {
 				return err
 			}
 			row++
@@ -172,7 +170,7 @@ func WriteStats(w io.Writer, b StatsBook) error {
 			if err := f.MergeCell(sh, from, to); err != nil {
 				return err
 			}
-			if err := f.SetCellStr(sh, from, safeValue(b.Note)); err != nil {
+			if err := bk.text(sh, from, b.Note, note); err != nil {
 				return err
 			}
 			if err := f.SetCellStyle(sh, from, to, note); err != nil {
@@ -191,12 +189,16 @@ func WriteStats(w io.Writer, b StatsBook) error {
 		if err := f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: statsHeaderRow, TopLeftCell: "A3", ActivePane: "bottomLeft"}); err != nil {
 			return err
 		}
+		if err := printSetup(f, sh, statsTitleRow, statsHeaderRow); err != nil {
+			return err
+		}
 	}
 	if c := b.Chart; c != nil && c.Table >= 0 && c.Table < len(b.Tables) && len(b.Tables[c.Table].Rows) > 0 {
 		t := b.Tables[c.Table]
-		ref := "'" + strings.ReplaceAll(names[c.Table], "'", "''") + "'!"
+		ref := quoteSheet(names[c.Table]) + "!"
 		lastRow := statsFirstRow + len(t.Rows) - 1
-		chart := &excelize.Chart{Type: excelize.Col, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: c.Title}}},
+		chartTitle, _ := neutralize(c.Title)
+		chart := &excelize.Chart{Type: excelize.Col, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: chartTitle}}},
 			Legend: excelize.ChartLegend{Position: "bottom"}, PlotArea: excelize.ChartPlotArea{ShowVal: len(c.Series) == 1 && len(t.Rows) <= 40},
 			YAxis: excelize.ChartAxis{MajorGridLines: true}}
 		if c.Stacked {
