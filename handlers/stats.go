@@ -243,7 +243,11 @@ func (s *Server) renderStats(c *fiber.Ctx, f statsForm) error {
 		if t.view == store.StatsByOrg && !d.Province {
 			label = "按单位"
 		}
-		d.Tabs = append(d.Tabs, statsTab{Label: label, URL: f.Link("/stats", "view", string(t.view)), Active: f.View == string(t.view)})
+		u := f.Link("/stats", "view", string(t.view))
+		if t.view == store.StatsByOrg {
+			u = f.Link("/stats", "view", "", "org", "")
+		}
+		d.Tabs = append(d.Tabs, statsTab{Label: label, URL: u, Active: f.View == string(t.view)})
 	}
 	d.Presets = statsPresets(s.now())
 	d.Filters = statsFilterWords(f, occs, d.Province)

@@ -119,6 +119,13 @@ func TestStatsScenarios(t *testing.T) {
 			want: []string{`<th class="num" id="cross-total">4</th>`}, absent: []string{`<span class="mono muted">011</span>`}},
 		{name: "dept cannot focus on another dept's unit", user: "demo-dept", method: get, path: "/stats?view=trade&org=" + itoa(statsOrg(t, e, "3402")), status: 404},
 
+		{name: "province exports", user: "demo-province", method: get, path: "/stats/export?region=3401&" + q2, status: 200, want: []string{"PK"}},
+		{name: "dept exports", user: "demo-dept", method: get, path: "/stats/export?view=trade&" + q2, status: 200, want: []string{"PK"}},
+		{name: "dept export outside its scope", user: "demo-dept", method: get, path: "/stats/export?view=month&org=" + itoa(statsOrg(t, e, "3402")), status: 404},
+		{name: "a focused trade view names the organisation", user: "demo-province", method: get, path: "/stats?view=trade&org=" + itoa(e.w.Org(t, "demo-unit").ID) + "&" + q2, status: 200,
+			want: []string{"统计范围：合肥建工职业技能培训学校", "取消机构限定", `<th class="num" id="cross-total">4</th>`}},
+		{name: "the organisation view ignores a focus", user: "demo-province", method: get, path: "/stats?org=" + itoa(e.w.Org(t, "demo-unit").ID) + "&" + q2, status: 200,
+			want: []string{"统计范围：全省"}, absent: []string{"取消机构限定"}},
 		{name: "unit is refused", user: "demo-unit", method: get, path: "/stats", status: 403},
 		{name: "unit export is refused", user: "demo-unit", method: get, path: "/stats/export", status: 403},
 		{name: "direct is refused", user: "demo-direct", method: get, path: "/stats", status: 403},

@@ -107,7 +107,7 @@ type StatsReport struct {
 	// units (view org), most certificates first.
 	Orgs     []StatsOrgRow
 	OrgTotal StatsFigures
-	// Focus is the organisation Query.OrgID names.
+	// Focus is the organisation Query.OrgID names (trade and month views).
 	Focus Org
 	Cross StatsCross   // view trade
 	Trend []StatsMonth // view month
@@ -171,7 +171,9 @@ func (s *Store) Stats(a Actor, q StatsQuery) (StatsReport, error) {
 			if err != nil || o.ID == own.ID || !own.Contains(o) {
 				return ErrNotFound
 			}
-			rep.Focus = o
+			if q.View != StatsByOrg { // the organisation view lists them all
+				rep.Focus = o
+			}
 		}
 		switch q.View {
 		case StatsByTrade:
