@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -16,6 +17,17 @@ type occupationsData struct {
 	Form        map[string]string
 	FormLevels  map[int]bool
 	Edit        string // code being edited
+	Rev         uint64 // the edit form's revision and values (stale.go)
+	Base        string
+}
+
+// occupationFields are the values of an occupation as its form shows them.
+func occupationFields(o store.Occupation) []field {
+	var names []string
+	for _, l := range o.Levels {
+		names = append(names, data.LevelName(l))
+	}
+	return []field{{"名称", o.Name}, {"等级", strings.Join(names, "、")}}
 }
 
 func (s *Server) occupations(c *fiber.Ctx) error {
@@ -28,13 +40,16 @@ func (s *Server) renderOccupations(c *fiber.Ctx, status int, edit string, form m
 		return err
 	}
 	d := occupationsData{Occupations: occs, Levels: data.Levels(), Form: form, FormLevels: map[int]bool{}, Edit: edit}
-	if form == nil && edit != "" {
+	if edit != "" {
 		o, err := s.st.Occupation(edit)
 		if err != nil {
 			return err
 		}
-		d.Form = map[string]string{"code": o.Code, "name": o.Name}
-		levels = o.Levels
+		if form == nil {
+			d.Form = map[string]string{"code": o.Code, "name": o.Name}
+			levels = o.Levels
+		}
+		d.Rev, d.Base = revBase(form, o.Rev, occupationFields(o))
 	}
 	if d.Form == nil {
 		d.Form = map[string]string{}
@@ -74,10 +89,16 @@ func (s *Server) createOccupation(c *fiber.Ctx) error {
 func (s *Server) updateOccupation(c *fiber.Ctx) error {
 	w := whoOf(c)
 	code := c.Params("code")
-	f := formMap(c, "name")
+	f := formMap(c, "name", "rev", "base")
 	f["code"] = code
 	levels := levelsFromForm(c)
-	if _, err := s.st.UpdateOccupation(w.actor(c.IP()), store.Occupation{Code: code, Name: f["name"], Levels: levels}); err != nil {
+	if _, err := s.st.UpdateOccupation(w.actor(c.IP()), store.Occupation{Code: code, Name: f["name"], Levels: levels, Rev: parseUint(f["rev"])}); err != nil {
+		if cur, cerr := s.st.Occupation(code); cerr == nil {
+			if _, ok := staleOf(c, err, occupationFields(cur)); ok {
+				delete(f, "rev")
+				return s.renderOccupations(c, fiber.StatusUnprocessableEntity, code, f, levels, nil)
+			}
+		}
 		errs, err := fieldErrors(err)
 		if err != nil {
 			return err

@@ -193,6 +193,8 @@ type orgDetailData struct {
 	// offline); OnlineUnits: its units still online.
 	Queued      uint64
 	OnlineUnits int
+	Rev         uint64 // the profile form's revision and values (stale.go)
+	Base        string
 }
 
 // orgDetail shows one subordinate organisation: profile, users, scope and
@@ -241,6 +243,7 @@ func (s *Server) renderOrgDetail(c *fiber.Ctx, status int, form map[string]strin
 	}
 	d := orgDetailData{Org: o, Parent: parent, Users: users, Children: kids, Scope: scopeRows(occs, o.Scope, o.Scope),
 		ScopeSize: o.Scope.Size(), Cities: s.regionChoices(w, o.Region), Form: form, CanUsers: w.can(store.CapUserManage)}
+	d.Rev, d.Base = revBase(form, o.Rev, orgFields(o))
 	if o.Type == store.Dept {
 		if d.Queued, err = s.st.QueuedBatches(o.ID); err != nil {
 			return err
@@ -260,11 +263,18 @@ func (s *Server) updateOrg(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := formMap(c, "name", "region", "contact", "phone", "address")
+	f := formMap(c, "name", "region", "contact", "phone", "address", "rev", "base")
 	if o.Type == store.Direct {
 		f["region"] = o.Region
 	}
-	if _, err := s.st.UpdateOrg(w.actor(c.IP()), o.ID, store.OrgEdit{Name: f["name"], Region: f["region"], Contact: f["contact"], Phone: f["phone"], Address: f["address"]}); err != nil {
+	if _, err := s.st.UpdateOrg(w.actor(c.IP()), o.ID, store.OrgEdit{Name: f["name"], Region: f["region"], Contact: f["contact"], Phone: f["phone"],
+		Address: f["address"], Rev: parseUint(f["rev"])}); err != nil {
+		if cur, cerr := s.st.Org(o.ID); cerr == nil {
+			if _, ok := staleOf(c, err, orgFields(cur)); ok {
+				delete(f, "rev")
+				return s.renderOrgDetail(c, fiber.StatusUnprocessableEntity, f, nil)
+			}
+		}
 		errs, err := fieldErrors(err)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/url"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -67,6 +68,21 @@ type userFormData struct {
 	Locked  bool
 	CanAdm  bool
 	OrgType store.OrgType
+	Rev     uint64 // the form's revision and values (stale.go)
+	Base    string
+}
+
+// userFields are the values of a user as the administrators' form shows them.
+func userFields(u store.User) []field {
+	admin := "否"
+	if u.IsAdmin {
+		admin = "是"
+	}
+	var labels []string
+	for _, c := range u.Caps {
+		labels = append(labels, store.CapLabel(c))
+	}
+	return []field{{"姓名", u.Name}, {"手机号码", u.Phone}, {"机构管理员", admin}, {"权限", strings.Join(labels, "、")}}
 }
 
 // capChoices lists the capabilities of an organisation type with what is
@@ -176,7 +192,8 @@ func (s *Server) renderUser(c *fiber.Ctx, status int, form map[string]string, ca
 		}
 	}
 	d := userFormData{Form: form, Org: org, User: u, Caps: capChoices(org.Type, caps, grantable), IsSelf: u.ID == w.user.ID,
-		CanAdm: (w.user.IsAdmin || org.ID != w.org.ID) && u.ID != w.user.ID, OrgType: org.Type, Locked: u.Locked(s.now())}
+		CanAdm: w.user.IsAdmin && u.ID != w.user.ID, OrgType: org.Type, Locked: u.Locked(s.now())}
+	d.Rev, d.Base = revBase(form, u.Rev, userFields(u))
 	return s.render(c, status, tplUser, u.Name, d, errs)
 }
 
@@ -186,9 +203,16 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := formMap(c, "name", "phone", "is_admin")
+	f := formMap(c, "name", "phone", "is_admin", "rev", "base")
 	caps := capsFromForm(c)
-	if _, err := s.st.UpdateUser(w.actor(c.IP()), id, store.UserEdit{Name: f["name"], Phone: f["phone"], IsAdmin: f["is_admin"] == "1", Caps: caps}); err != nil {
+	if _, err := s.st.UpdateUser(w.actor(c.IP()), id, store.UserEdit{Name: f["name"], Phone: f["phone"], IsAdmin: f["is_admin"] == "1", Caps: caps,
+		Rev: parseUint(f["rev"])}); err != nil {
+		if cur, _, _, cerr := s.st.ManagedUser(w.actor(c.IP()), id); cerr == nil {
+			if _, ok := staleOf(c, err, userFields(cur)); ok {
+				delete(f, "rev")
+				return s.renderUser(c, fiber.StatusUnprocessableEntity, f, caps, nil)
+			}
+		}
 		errs, err := fieldErrors(err)
 		if err != nil {
 			return err

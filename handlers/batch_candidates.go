@@ -67,6 +67,7 @@ func (s *Server) editCandidate(c *fiber.Ctx) error {
 		return err
 	}
 	f.Seq = v.Seq
+	f.editing(v.Candidate)
 	return s.renderCandEdit(c, fiber.StatusOK, b, f)
 }
 
@@ -91,19 +92,26 @@ func (s *Server) updateCandidate(c *fiber.Ctx) error {
 		return err
 	}
 	raw := rawOf(c)
-	cand, err := s.st.UpdateCandidate(actorOf(c), b.ID, cid, raw)
+	cand, err := s.st.UpdateCandidate(actorOf(c), b.ID, cid, formRev(c), raw)
 	if err != nil {
-		fields, msg, err := candidateErrors(err)
-		if err != nil {
-			return err
-		}
 		f, ferr := s.candForm(c, b, cid, raw)
 		if ferr != nil {
 			return ferr
 		}
-		f.Errors, f.Message = fields, msg
-		if v, verr := s.st.BatchCandidate(actorOf(c), b.ID, cid); verr == nil {
+		f.Rev, f.Base = formRev(c), c.FormValue("base")
+		v, verr := s.st.BatchCandidate(actorOf(c), b.ID, cid)
+		if verr == nil {
 			f.Seq = v.Seq
+		}
+		if n, ok := staleOf(c, err, candidateFields(v.Candidate)); ok && verr == nil {
+			f.Stale = n
+			f.editing(v.Candidate)
+		} else {
+			fields, msg, err := candidateErrors(err)
+			if err != nil {
+				return err
+			}
+			f.Errors, f.Message = fields, msg
 		}
 		return s.renderCandEdit(c, fiber.StatusUnprocessableEntity, b, f)
 	}

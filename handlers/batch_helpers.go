@@ -254,6 +254,22 @@ type candForm struct {
 	Levels  []data.Level
 	CSRF    string
 	Open    bool
+	// Editing: the revision and values the form was made from (stale.go),
+	// and the notice of a save refused because they changed meanwhile.
+	Rev   uint64
+	Base  string
+	Stale *staleNotice
+}
+
+// candidateFields are the values of a candidate as its edit form shows them.
+func candidateFields(c store.Candidate) []field {
+	return []field{{"姓名", c.Name}, {"身份证号", c.IDNumber}, {"性别", c.Gender}, {"工作单位", c.WorkUnit},
+		{"职业（工种）", c.OccupationCode + " " + c.OccupationName}, {"等级", c.LevelName()}, {"手机号码", c.Phone}, {"备注", c.Remark}}
+}
+
+// editing marks the form as made from candidate v.
+func (f *candForm) editing(v store.Candidate) {
+	f.Rev, f.Base = store.CurrentRev(v.Rev), formBase(candidateFields(v))
 }
 
 // Columns used as error keys in the candidate templates.

@@ -117,6 +117,32 @@ type formatForm struct {
 	Landscape                                    bool
 	Fields                                       []fieldRow
 	PreviewURL, CalibrationURL                   string // the form on sample data, and its calibration page
+	Rev                                          uint64 // revision and values it was made from (stale.go)
+	Base                                         string
+}
+
+// formatFields are the values of a saved format as its form shows them.
+func formatFields(pf store.PrintFormat) []field {
+	ff := formFromFormat(pf.Format)
+	orient := "纵向"
+	if ff.Landscape {
+		orient = "横向"
+	}
+	out := []field{{"名称", ff.Name}, {"模式", ff.Mode}, {"纸张", ff.Paper + " " + ff.Width + "×" + ff.Height + " mm " + orient},
+		{"整体偏移", ff.OffsetX + ", " + ff.OffsetY + " mm"}}
+	for _, r := range ff.Fields {
+		shown := "隐藏"
+		if r.Visible {
+			shown = "显示"
+		}
+		out = append(out, field{"「" + r.Label + "」", fmt.Sprintf("%s，位置 %s, %s，%s×%s mm，字号 %s", shown, r.X, r.Y, r.W, r.H, r.FontSize)})
+	}
+	return out
+}
+
+// editing marks the form as made from pf.
+func (ff *formatForm) editing(pf store.PrintFormat) {
+	ff.Rev, ff.Base = store.CurrentRev(pf.Rev), formBase(formatFields(pf))
 }
 
 type fieldRow struct {
@@ -269,6 +295,7 @@ func (s *Server) editFormatPage(c *fiber.Ctx) error {
 	}
 	ff := formFromFormat(pf.Format)
 	ff.ID = pf.ID
+	ff.editing(pf)
 	return s.renderFormatForm(c, fiber.StatusOK, ff, false, nil)
 }
 
@@ -286,14 +313,20 @@ func (s *Server) saveFormat(c *fiber.Ctx) error {
 		}
 	}
 	f, ff, problems := parseFormat(func(k string) string { return c.FormValue(k) })
-	ff.ID = id
+	ff.ID, ff.Rev, ff.Base = id, formRev(c), c.FormValue("base")
 	problems = mergeProblems(f, problems)
 	if problems != nil {
 		problems[""] = fmt.Sprintf("格式中有 %d 处需要修改，请查看标出的内容。", len(problems))
 		return s.renderFormatForm(c, fiber.StatusUnprocessableEntity, ff, id == 0, problems)
 	}
-	pf, err := s.st.SavePrintFormat(w.actor(c.IP()), id, f)
+	pf, err := s.st.SavePrintFormat(w.actor(c.IP()), id, ff.Rev, f)
 	if err != nil {
+		if cur, cerr := s.st.PrintFormat(w.actor(c.IP()), id); cerr == nil {
+			if _, ok := staleOf(c, err, formatFields(cur)); ok {
+				ff.editing(cur)
+				return s.renderFormatForm(c, fiber.StatusUnprocessableEntity, ff, false, nil)
+			}
+		}
 		errs, err := formErrors(err)
 		if err != nil {
 			return err

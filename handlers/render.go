@@ -38,6 +38,7 @@ const (
 	tplRebind        = "settings/totp"
 	tplError         = "errors/error"
 	tplPager         = "partials/pager"
+	tplStale         = "partials/stale"
 
 	tplOrgs        = "admin/orgs"
 	tplOrgRows     = "admin/_org_rows"
@@ -109,7 +110,7 @@ var allTemplates = []string{layoutMain, layoutPlain, layoutHead,
 	tplCertList, tplCertTable, tplCertDetail, tplFormats, tplFormat, tplFormatProblems, tplVerify,
 	tplBatches, tplBatchRows, tplBatchNew, tplBatch, tplImportErrors, tplCandRow, tplCandEdit, tplCandAdd, tplCandCount, tplCandidate, tplCandFields,
 	tplLogin, tplDemoCode, tplCode, tplSetup, tplRecoveryCodes,
-	tplHome, tplLogs, tplLogRows, tplSettings, tplRebind, tplError, tplPager,
+	tplHome, tplLogs, tplLogRows, tplSettings, tplRebind, tplError, tplPager, tplStale,
 	tplOrgs, tplOrgRows, tplOrgNew, tplOrg, tplScope, tplCredential, tplUsers, tplUserRows, tplUserNew, tplUser, tplOccupations,
 	tplOrgTree, tplCaps, tplScopeGrid, tplSegments, tplSegmentRows, tplSegment, tplBarChart,
 	tplReviews, tplReviewRows, tplReview, tplReviewDetail, tplReviewMarked, tplReviewItem, tplReviewItemOOB, tplReviewLog, tplReviewActs, tplReviewActsIn}
@@ -247,6 +248,7 @@ type page struct {
 	Data     any
 	Errors   map[string]string
 	Message  string
+	Stale    *staleNotice  // a save refused because the record changed meanwhile (stale.go)
 	Content  template.HTML // the page inside a layout
 }
 
@@ -261,6 +263,7 @@ func (s *Server) render(c *fiber.Ctx, status int, tpl, title string, data any, e
 	if errs != nil {
 		p.Message = errs[""]
 	}
+	p.Stale, _ = c.Locals("stale").(*staleNotice)
 	if isHTMX(c) {
 		return s.execute(c, status, tpl, p, "")
 	}

@@ -22,6 +22,9 @@ type settingsData struct {
 	// overrides the setting.
 	PublicURLFlag string
 	LogArchive    string
+	// The organisation form's revision and values (stale.go).
+	OrgRev  uint64
+	OrgBase string
 	IsAdmin       bool
 	Province      bool
 	Form          map[string]string
@@ -48,6 +51,7 @@ func (s *Server) renderSettings(c *fiber.Ctx, status int, tab string, form map[s
 	d := settingsData{Tab: tab, User: w.user, Org: w.org, System: st, IsAdmin: w.user.IsAdmin,
 		Province: w.org.Type == store.Province, Form: form, PublicURLFlag: s.certs.publicURL, LogArchive: s.st.LogArchiveDir(),
 		RecoveryLow: len(w.user.RecoveryHashes) < store.LowRecoveryCodes}
+	d.OrgRev, d.OrgBase = revBase(form, w.org.Rev, orgFields(w.org))
 	if w.org.ParentID != 0 {
 		if p, err := s.st.Org(w.org.ParentID); err == nil {
 			d.Parent = &p
@@ -181,13 +185,20 @@ func (s *Server) saveOrg(c *fiber.Ctx) error {
 	if !w.user.IsAdmin {
 		return s.deny(c)
 	}
-	in := store.OrgUpdate{Contact: c.FormValue("contact"), Phone: c.FormValue("phone"), Address: c.FormValue("address")}
+	in := store.OrgUpdate{Contact: c.FormValue("contact"), Phone: c.FormValue("phone"), Address: c.FormValue("address"), Rev: formRev(c)}
+	form := map[string]string{"contact": in.Contact, "phone": in.Phone, "address": in.Address, "rev": c.FormValue("rev"), "base": c.FormValue("base")}
 	if _, err := s.st.UpdateOrgContact(w.actor(c.IP()), in); err != nil {
+		if cur, cerr := s.st.Org(w.org.ID); cerr == nil {
+			if _, ok := staleOf(c, err, orgFields(cur)); ok {
+				delete(form, "rev")
+				return s.renderSettings(c, fiber.StatusUnprocessableEntity, "org", form, nil)
+			}
+		}
 		errs, err := fieldErrors(err)
 		if err != nil {
 			return err
 		}
-		return s.renderSettings(c, fiber.StatusUnprocessableEntity, "org", map[string]string{"contact": in.Contact, "phone": in.Phone, "address": in.Address}, errs)
+		return s.renderSettings(c, fiber.StatusUnprocessableEntity, "org", form, errs)
 	}
 	s.flash(c, "机构资料已保存。")
 	return s.redirect(c, "/settings?tab=org")

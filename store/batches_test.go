@@ -598,10 +598,10 @@ func TestCandidateRules(t *testing.T) {
 	fieldErr(err, candidate.ColName, "不一致")
 	// Editing into a duplicate is refused; editing itself is fine.
 	back := raw(0)
-	_, err = w.Store.UpdateCandidate(unit, b.ID, c4.ID, back)
+	_, err = w.Store.UpdateCandidate(unit, b.ID, c4.ID, 0, back)
 	fieldErr(err, candidate.ColIDNumber, "只能登记一次")
 	lvl4.Phone = "13912345678"
-	if c, err := w.Store.UpdateCandidate(unit, b.ID, c4.ID, lvl4); err != nil || c.Phone != "13912345678" || c.Gender == "" {
+	if c, err := w.Store.UpdateCandidate(unit, b.ID, c4.ID, 0, lvl4); err != nil || c.Phone != "13912345678" || c.Gender == "" {
 		t.Fatalf("edit: %v %+v", err, c)
 	}
 	if got, _ := w.Store.Batch(unit, b.ID); got.Count != 3 {

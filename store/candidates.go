@@ -20,6 +20,7 @@ import (
 // Candidate is one person of a batch: a qualified trainee to be certified.
 type Candidate struct {
 	ID             uint64 `json:"id"`
+	Rev            uint64 `json:"rev,omitempty"` // see revision.go
 	Row            int    `json:"row,omitempty"` // row of the imported sheet, 0 when added online
 	Name           string `json:"name"`
 	IDNumber       string `json:"id_number"`
@@ -362,7 +363,7 @@ func (s *Store) AddCandidate(a Actor, batchID uint64, in candidate.Raw) (Candida
 // UpdateCandidate changes one candidate of a draft or rejected batch, with
 // the rules of the import. A reviewer's mark on it stays until the batch is
 // submitted again.
-func (s *Store) UpdateCandidate(a Actor, batchID, candID uint64, in candidate.Raw) (Candidate, error) {
+func (s *Store) UpdateCandidate(a Actor, batchID, candID, rev uint64, in candidate.Raw) (Candidate, error) {
 	var c Candidate
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b, org, err := ownBatchTx(tx, a, batchID, "修改合格人员")
@@ -374,10 +375,13 @@ func (s *Store) UpdateCandidate(a Actor, batchID, candID uint64, in candidate.Ra
 		if err := getJSON(tx.Bucket(bCandidates), ck, &old); err != nil {
 			return fmt.Errorf("candidate %d of batch %d: %w", candID, b.ID, err)
 		}
+		if err := nextRev("合格人员", &old.Rev, rev); err != nil {
+			return err
+		}
 		if c, err = s.checkOneTx(tx, org, b, candID, in); err != nil {
 			return err
 		}
-		c.ID, c.Row = old.ID, old.Row
+		c.ID, c.Row, c.Rev = old.ID, old.Row, old.Rev
 		kb := tx.Bucket(bCandidateKey)
 		if err := kb.Delete(key(itob(b.ID), holderKey(old.IDNumber, old.OccupationCode, old.Level))); err != nil {
 			return err

@@ -226,16 +226,16 @@ func TestPrintFormats(t *testing.T) {
 	f.Name = "  预印纸  "
 	bad := f
 	bad.Paper = "B5"
-	_, err := w.Store.SavePrintFormat(a, 0, bad)
+	_, err := w.Store.SavePrintFormat(a, 0, 0, bad)
 	verr(t, err, "纸张只能是")
-	pf, err := w.Store.SavePrintFormat(a, 0, f)
+	pf, err := w.Store.SavePrintFormat(a, 0, 0, f)
 	if err != nil || pf.Format.Name != "预印纸" {
 		t.Fatalf("create: %+v %v", pf, err)
 	}
 	if _, def, _ := w.Store.PrintFormats(a); def != pf.ID {
 		t.Errorf("first format is not the default: %d", def)
 	}
-	_, err = w.Store.SavePrintFormat(a, 0, f)
+	_, err = w.Store.SavePrintFormat(a, 0, 0, f)
 	verr(t, err, "已有同名")
 	c1, err := w.Store.CopyPrintFormat(a, pf.ID)
 	if err != nil || c1.Format.Name != "预印纸（副本）" || c1.Format.Mode != certpdf.ModeOverlay {
@@ -247,7 +247,7 @@ func TestPrintFormats(t *testing.T) {
 	}
 	// Changing a copy leaves the original alone.
 	c1.Format.OffsetX = 3
-	if _, err := w.Store.SavePrintFormat(a, c1.ID, c1.Format); err != nil {
+	if _, err := w.Store.SavePrintFormat(a, c1.ID, 0, c1.Format); err != nil {
 		t.Fatal(err)
 	}
 	if orig, _ := w.Store.PrintFormat(a, pf.ID); orig.Format.OffsetX != 0 {

@@ -16,6 +16,7 @@ type Occupation struct {
 	Code   string `json:"code"` // 3 digits
 	Name   string `json:"name"`
 	Levels []int  `json:"levels"`
+	Rev    uint64 `json:"rev,omitempty"` // see revision.go
 }
 
 // seedOccupationsTx loads the shipped catalogue into an empty bucket.
@@ -167,6 +168,11 @@ func (s *Store) UpdateOccupation(a Actor, o Occupation) (Occupation, error) {
 		}
 		var old Occupation
 		if err := getJSON(tx.Bucket(bOccupations), []byte(o.Code), &old); err != nil {
+			return err
+		}
+		sent := o.Rev
+		o.Rev = old.Rev
+		if err := nextRev("职业（工种）", &o.Rev, sent); err != nil {
 			return err
 		}
 		if err := validOccupation(&o); err != nil {

@@ -173,6 +173,7 @@ func uniqueOrgNameTx(tx *bolt.Tx, parentID uint64, name string, self uint64) err
 // OrgEdit is what a superior may change about an organisation.
 type OrgEdit struct {
 	Name, Region, Contact, Phone, Address string
+	Rev                                   uint64 // the revision the form was made from
 }
 
 // UpdateOrg changes a subordinate organisation's profile.
@@ -203,6 +204,9 @@ func (s *Store) UpdateOrg(a Actor, id uint64, in OrgEdit) (Org, error) {
 			return invalid("phone", "联系电话格式不正确")
 		}
 		if err := uniqueOrgNameTx(tx, target.ParentID, oi.Name, target.ID); err != nil {
+			return err
+		}
+		if err := nextRev("机构的资料", &target.Rev, in.Rev); err != nil {
 			return err
 		}
 		target.Name, target.Region, target.Contact, target.Phone, target.Address = oi.Name, oi.Region, oi.Contact, oi.Phone, oi.Address

@@ -44,6 +44,7 @@ func (sc Scope) Has(occupation string, level int) bool {
 // Org is an organisation: the province, a dept, a unit or a 省直所.
 type Org struct {
 	ID       uint64    `json:"id"`
+	Rev      uint64    `json:"rev,omitempty"` // see revision.go
 	Code     string    `json:"code"`
 	Name     string    `json:"name"`
 	Type     OrgType   `json:"type"`
@@ -248,6 +249,7 @@ func childrenTx(tx *bolt.Tx, parentID uint64) ([]Org, error) {
 // OrgUpdate is what an organisation's admin may change in its own profile.
 type OrgUpdate struct {
 	Contact, Phone, Address string
+	Rev                     uint64 // the revision the form was made from
 }
 
 // UpdateOrgContact changes contact data of the actor's own organisation.
@@ -269,6 +271,9 @@ func (s *Store) UpdateOrgContact(a Actor, in OrgUpdate) (Org, error) {
 			return invalid("phone", "联系电话格式不正确")
 		case utf8.RuneCountInString(in.Address) > 100:
 			return invalid("address", "地址不能超过 100 个字")
+		}
+		if err := nextRev("机构的资料", &o.Rev, in.Rev); err != nil {
+			return err
 		}
 		o.Contact, o.Phone, o.Address = in.Contact, in.Phone, in.Address
 		if err := putJSON(tx.Bucket(bOrgs), itob(o.ID), o); err != nil {

@@ -23,6 +23,7 @@ const MaxPrintFormats = 50
 // PrintFormat is a stored format of an organisation.
 type PrintFormat struct {
 	ID        uint64         `json:"id"`
+	Rev       uint64         `json:"rev,omitempty"` // see revision.go
 	OrgID     uint64         `json:"org_id"`
 	Format    certpdf.Format `json:"format"`
 	Created   time.Time      `json:"created"`
@@ -114,7 +115,7 @@ func checkFormatTx(tx *bolt.Tx, orgID, self uint64, f *certpdf.Format) error {
 
 // SavePrintFormat creates (id 0) or replaces a format of the actor's
 // organisation. An organisation's first format becomes its default.
-func (s *Store) SavePrintFormat(a Actor, id uint64, f certpdf.Format) (PrintFormat, error) {
+func (s *Store) SavePrintFormat(a Actor, id, rev uint64, f certpdf.Format) (PrintFormat, error) {
 	var pf PrintFormat
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		_, own, err := printActorTx(tx, a)
@@ -133,6 +134,9 @@ func (s *Store) SavePrintFormat(a Actor, id uint64, f certpdf.Format) (PrintForm
 			action = ActPrintFormatCreate
 		} else {
 			if pf, err = formatTx(tx, own, id); err != nil {
+				return err
+			}
+			if err := nextRev("打印格式", &pf.Rev, rev); err != nil {
 				return err
 			}
 			pf.Format, pf.Updated = f, now

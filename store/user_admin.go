@@ -198,6 +198,7 @@ type UserEdit struct {
 	Name, Phone string
 	IsAdmin     bool
 	Caps        []Cap
+	Rev         uint64 // the revision the form was made from
 }
 
 // UpdateUser changes a user's name, phone, admin flag and capabilities.
@@ -207,6 +208,9 @@ func (s *Store) UpdateUser(a Actor, id uint64, in UserEdit) (User, error) {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		actor, target, _, grantable, err := managedUserTx(tx, a, id)
 		if err != nil {
+			return err
+		}
+		if err := nextRev("用户", &target.Rev, in.Rev); err != nil {
 			return err
 		}
 		if in.Name, in.Phone, err = checkNamePhone(in.Name, in.Phone); err != nil {

@@ -14,6 +14,7 @@ import (
 // code hashes) never leave the server.
 type User struct {
 	ID              uint64    `json:"id"`
+	Rev             uint64    `json:"rev,omitempty"` // of the administrators' form (revision.go)
 	OrgID           uint64    `json:"org_id"`
 	Username        string    `json:"username"`
 	Name            string    `json:"name"`
