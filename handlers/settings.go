@@ -23,14 +23,14 @@ type settingsData struct {
 	PublicURLFlag string
 	LogArchive    string
 	// The organisation form's revision and values (stale.go).
-	OrgRev  uint64
-	OrgBase string
-	IsAdmin       bool
-	Province      bool
-	Form          map[string]string
-	ScopeRows     []scopeRow
-	Levels        []data.Level
-	RecoveryLow   bool // few recovery codes left
+	OrgRev      uint64
+	OrgBase     string
+	IsAdmin     bool
+	Province    bool
+	Form        map[string]string
+	ScopeRows   []scopeRow
+	Levels      []data.Level
+	RecoveryLow bool // few recovery codes left
 }
 
 func (s *Server) settings(c *fiber.Ctx) error {

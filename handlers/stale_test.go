@@ -183,4 +183,3 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
-
