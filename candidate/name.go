@@ -213,3 +213,41 @@ func indexRune(rs []rune, r rune) int {
 	}
 	return -1
 }
+
+// SearchKey is the form in which names are compared when people search or
+// verify: as stored by CheckName (NFC, every middle-dot variant as U+00B7),
+// and without any spaces, so a name typed with spaces between its
+// characters still matches.
+func SearchKey(s string) string {
+	s = norm.NFC.String(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r), isZeroWidth(r):
+		case isMiddleDot(r), r == '．', r == '.':
+			b.WriteRune(MiddleDot)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// SearchNumber is the form in which certificate numbers (and other digit
+// strings people type) are compared: full-width digits as ASCII, without
+// spaces, dashes or invisible characters.
+func SearchNumber(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r >= '０' && r <= '９':
+			b.WriteByte(byte('0' + (r - '０')))
+		case unicode.IsSpace(r), isZeroWidth(r), r == '-', r == '－', r == '—':
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

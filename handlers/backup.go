@@ -16,8 +16,7 @@ func (s *Server) backup(c *fiber.Ctx) error {
 	}
 	actor := w.actor(c.IP())
 	name := fmt.Sprintf("certreg-backup-%s.tar.gz", s.now().In(cst).Format("20060102-150405"))
-	c.Set(fiber.HeaderContentType, "application/gzip")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	setDownload(c, "application/gzip", fileName{name, name}, false)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Context().SetBodyStreamWriter(func(bw *bufio.Writer) {
 		if err := s.st.WriteBackup(actor, bw); err != nil {

@@ -210,8 +210,7 @@ func (s *Server) batchTemplate(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	attachment(c, "attachment", "合格人员名单模板（"+org.Name+"）.xlsx")
+	setDownload(c, mimeXLSX, fileName{"合格人员名单模板（" + org.Name + "）.xlsx", "candidate-template-" + org.Code + ".xlsx"}, false)
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	c.Response().SetBody(buf.Bytes())
 	return nil
@@ -245,8 +244,7 @@ func (s *Server) annotatedWorkbook(c *fiber.Ctx) error {
 	if err := sheets.Annotate(content, res.Errors, &buf); err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	attachment(c, "attachment", "合格人员名单（错误标注）.xlsx")
+	setDownload(c, mimeXLSX, fileName{"合格人员名单（错误标注）.xlsx", "candidates-with-errors.xlsx"}, false)
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	c.Response().SetBody(buf.Bytes())
 	return nil

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/bytebufferpool"
@@ -68,36 +67,6 @@ func userMessage(err error) (string, bool) {
 		return ce.Error(), true
 	}
 	return stateConflict(err)
-}
-
-// attachment sets Content-Disposition with an ASCII fallback name and the
-// original name in RFC 5987 form (filename*), which every current browser
-// prefers.
-func attachment(c *fiber.Ctx, disposition, name string) {
-	var fallback strings.Builder
-	for _, r := range name {
-		switch {
-		case r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '%' || r == ';':
-			fallback.WriteByte('_')
-		default:
-			fallback.WriteRune(r)
-		}
-	}
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`%s; filename="%s"; filename*=UTF-8''%s`, disposition, fallback.String(), rfc5987(name)))
-}
-
-// rfc5987 percent-encodes everything but RFC 5987's attr-char.
-func rfc5987(s string) string {
-	const ok = "!#$&+-.^_`|~"
-	var b strings.Builder
-	for _, c := range []byte(s) {
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(ok, c) >= 0 {
-			b.WriteByte(c)
-		} else {
-			fmt.Fprintf(&b, "%%%02X", c)
-		}
-	}
-	return b.String()
 }
 
 // Upload limits checked while reading a request, before the store's own

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -58,20 +60,15 @@ func (s *Server) material(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f, path, err := s.st.BatchFile(actorOf(c), id, c.Params("file"))
+	f, file, err := s.st.BatchFile(actorOf(c), id, c.Params("file"))
 	if err != nil {
 		return err
 	}
-	fh, err := os.Open(path)
+	fh, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("open material: %w", err)
 	}
-	disposition := "attachment"
-	if f.IsImage() && c.Query("inline") == "1" {
-		disposition = "inline"
-	}
-	c.Set(fiber.HeaderContentType, f.MIME)
-	attachment(c, disposition, f.Name)
+	setDownload(c, f.MIME, fileName{f.Name, "material-" + f.Hash[:12] + path.Ext(strings.ToLower(f.Name))}, f.IsImage() && c.Query("inline") == "1")
 	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
 	// The whole answer is this file: no script may run in it, even when a
 	// browser is led to open it directly.

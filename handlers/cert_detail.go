@@ -27,6 +27,7 @@ type certDetailData struct {
 	Formats    []formatChoice
 	Format     string
 	VerifyURL  string
+	Issuer     string // the issuing organisation as "名称 代码"
 	Form       map[string]string
 	StatusForm string // which status form the errors belong to
 }
@@ -68,6 +69,7 @@ func (s *Server) renderCertDetailOf(c *fiber.Ctx, number string, status int, for
 	if base != "" {
 		d.VerifyURL = s.verifyURL(base, cert.Number)
 	}
+	d.Issuer = s.orgDisplay(cert.OrgID, cert.OrgName)
 	if cert.BatchID != 0 {
 		if b, err := s.st.Batch(a, cert.BatchID); err == nil {
 			d.Batch = &b

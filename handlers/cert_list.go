@@ -133,6 +133,7 @@ type certListData struct {
 	Error       string
 	Sizes       []string
 	OOB         bool // the table answers an htmx request: update the sort fields too
+	Issuers     map[uint64]string // the issuing organisations of the page's rows, "名称 代码"
 }
 
 // certPager pages the list; without an exact total it offers only previous
@@ -184,6 +185,14 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 		}
 	}
 	d.Pager = newCertPager(vals, f, d.Page)
+	if d.ShowOrg {
+		d.Issuers = map[uint64]string{}
+		for _, ct := range d.Page.Certs {
+			if _, ok := d.Issuers[ct.OrgID]; !ok {
+				d.Issuers[ct.OrgID] = s.orgDisplay(ct.OrgID, ct.OrgName)
+			}
+		}
+	}
 	for _, sk := range []string{store.SortNumber, store.SortDate} {
 		v := f.values()
 		v.Set("sort", sk)
@@ -310,9 +319,15 @@ func (s *Server) certExport(c *fiber.Ctx) error {
 		text("等级"), text("发证机构"), {Header: "发证日期", Kind: sheets.Date}, text("状态"), text("打印状态"),
 		{Header: "打印次数", Kind: sheets.Number}, {Header: "版本", Kind: sheets.Number}}
 	rows := make([][]any, len(certs))
+	issuers := map[uint64]string{}
 	for i, ct := range certs {
+		issuer, ok := issuers[ct.OrgID]
+		if !ok {
+			issuer = s.orgDisplay(ct.OrgID, ct.OrgName)
+			issuers[ct.OrgID] = issuer
+		}
 		rows[i] = []any{ct.Number, ct.Name, ct.Gender, idcard.Mask(ct.IDNumber), ct.WorkUnit, ct.OccupationName, ct.LevelName(),
-			ct.OrgName, ct.IssueDate.In(cst), ct.Status.Label(), ct.PrintLabel(), ct.PrintCount, ct.Version}
+			issuer, ct.IssueDate.In(cst), ct.Status.Label(), ct.PrintLabel(), ct.PrintCount, ct.Version}
 	}
 	var buf bytes.Buffer
 	if err := sheets.Export(&buf, sheets.Table{Sheet: "证书", Columns: cols, Rows: rows}); err != nil {
@@ -321,34 +336,7 @@ func (s *Server) certExport(c *fiber.Ctx) error {
 	if err := s.st.LogCertExport(w.actor(c.IP()), len(rows), f.values().Encode()); err != nil {
 		return err
 	}
-	name := "证书查询结果-" + s.now().In(cst).Format("20060102-1504") + ".xlsx"
-	return sendDownload(c, buf.Bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name, true)
+	stamp := s.now().In(cst).Format("20060102-1504")
+	return sendDownload(c, buf.Bytes(), mimeXLSX, fileName{"证书查询结果-" + stamp + ".xlsx", "certificates-" + stamp + ".xlsx"}, true)
 }
 
-// sendDownload answers a file: attachment (or inline), nosniff, not cached.
-func sendDownload(c *fiber.Ctx, body []byte, contentType, filename string, attachment bool) error {
-	disp := "inline"
-	if attachment {
-		disp = "attachment"
-	}
-	c.Set(fiber.HeaderContentType, contentType)
-	c.Set(fiber.HeaderContentDisposition, disp+`; filename="`+asciiName(filename)+`"; filename*=UTF-8''`+url.PathEscape(filename))
-	c.Set("X-Content-Type-Options", "nosniff")
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Send(body)
-}
-
-// asciiName is a fallback file name for old clients: the non-ASCII parts
-// dropped.
-func asciiName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r < 0x80 && r > 0x20 && r != '"' && r != '\\' {
-			b.WriteRune(r)
-		}
-	}
-	if b.Len() == 0 {
-		return "download"
-	}
-	return b.String()
-}

@@ -163,9 +163,10 @@ func (s *Server) certPrint(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	name := fmt.Sprintf("证书打印-%s-%d本.pdf", s.now().In(cst).Format("20060102-1504"), len(certs))
+	stamp := s.now().In(cst).Format("20060102-1504")
+	name := fileName{fmt.Sprintf("证书打印-%s-%d本.pdf", stamp, len(certs)), fmt.Sprintf("certificates-%s-%d.pdf", stamp, len(certs))}
 	if len(certs) == 1 {
-		name = "证书-" + certs[0].Number + ".pdf"
+		name = fileName{"证书-" + certs[0].Number + ".pdf", "certificate-" + certs[0].Number + ".pdf"}
 	}
 	return sendDownload(c, buf.Bytes(), "application/pdf", name, true)
 }

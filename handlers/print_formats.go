@@ -424,7 +424,7 @@ func (s *Server) formatPreview(c *fiber.Ctx) error {
 		return err
 	}
 	frameable(c, "default-src 'none'; object-src 'self'")
-	return sendDownload(c, buf.Bytes(), "application/pdf", "打印预览.pdf", false)
+	return sendDownload(c, buf.Bytes(), "application/pdf", fileName{"打印预览.pdf", "print-preview.pdf"}, false)
 }
 
 // formatCalibration is a saved format's calibration page.
@@ -442,7 +442,7 @@ func (s *Server) formatCalibration(c *fiber.Ctx) error {
 	if err := certpdf.Calibration(&buf, pf.Format); err != nil {
 		return err
 	}
-	return sendDownload(c, buf.Bytes(), "application/pdf", "校准页-"+pf.Format.Name+".pdf", false)
+	return sendDownload(c, buf.Bytes(), "application/pdf", fileName{"校准页-" + pf.Format.Name + ".pdf", fmt.Sprintf("calibration-%d.pdf", pf.ID)}, false)
 }
 
 func problemList(p map[string]string) []string {

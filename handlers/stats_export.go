@@ -113,6 +113,6 @@ func (s *Server) statsExport(c *fiber.Ctx) error {
 	if err := sheets.WriteStats(&buf, book); err != nil {
 		return err
 	}
-	name := "统计分析-" + now.Format("20060102-1504") + ".xlsx"
-	return sendDownload(c, buf.Bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name, true)
+	stamp := now.Format("20060102-1504")
+	return sendDownload(c, buf.Bytes(), mimeXLSX, fileName{"统计分析-" + stamp + ".xlsx", "statistics-" + stamp + ".xlsx"}, true)
 }

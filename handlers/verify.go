@@ -55,6 +55,15 @@ func validToken(key []byte, number, token string) bool {
 	return len(token) == 16 && hmac.Equal([]byte(verifyToken(key, number)), []byte(token))
 }
 
+// orgDisplay names an organisation for people, "名称 代码"; fallback when it
+// cannot be read.
+func (s *Server) orgDisplay(id uint64, fallback string) string {
+	if o, err := s.st.Org(id); err == nil {
+		return o.Display()
+	}
+	return fallback
+}
+
 // msgNoPublicURL explains why nothing with a QR code can be printed yet.
 const msgNoPublicURL = "证书上的二维码需要本系统的公开访问地址：请省厅管理员在「设置 → 系统设置」中填写“公开访问地址”后再打印。"
 
@@ -91,7 +100,7 @@ type verifyData struct {
 }
 
 func (s *Server) verifyPage(c *fiber.Ctx) error {
-	n, t := strings.TrimSpace(c.Query("n")), strings.TrimSpace(c.Query("t"))
+	n, t := store.NormalizeNumber(c.Query("n")), strings.TrimSpace(c.Query("t"))
 	if n == "" && t == "" {
 		return s.render(c, fiber.StatusOK, tplVerify, "证书查询", verifyData{}, nil)
 	}
@@ -99,7 +108,7 @@ func (s *Server) verifyPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) verifySubmit(c *fiber.Ctx) error {
-	n := strings.TrimSpace(c.FormValue("number"))
+	n := store.NormalizeNumber(c.FormValue("number"))
 	name := store.NormalizeName(c.FormValue("name"))
 	if n == "" || name == "" {
 		return s.render(c, fiber.StatusUnprocessableEntity, tplVerify, "证书查询", verifyData{Form: map[string]string{"number": n, "name": c.FormValue("name")}},
@@ -124,6 +133,6 @@ func (s *Server) verifyLookup(c *fiber.Ctx, number string, match func(store.Cert
 		return s.render(c, fiber.StatusOK, tplVerify, "证书查询", verifyData{NotFound: true}, nil)
 	}
 	r := &verifyResult{Number: cert.Number, Name: cert.Name, MaskedID: idcard.Mask(cert.IDNumber), Occupation: cert.OccupationName,
-		Level: cert.LevelName(), Issuer: cert.OrgName, IssueDate: cert.IssueDate, Status: cert.Status, ReplacedBy: cert.ReplacedBy}
+		Level: cert.LevelName(), Issuer: s.orgDisplay(cert.OrgID, cert.OrgName), IssueDate: cert.IssueDate, Status: cert.Status, ReplacedBy: cert.ReplacedBy}
 	return s.render(c, fiber.StatusOK, tplVerify, "证书查询结果", verifyData{Result: r, ViaQR: qr}, nil)
 }

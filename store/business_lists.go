@@ -39,12 +39,15 @@ func (f *BizFilter) limits() {
 	f.Q = strings.TrimSpace(f.Q)
 }
 
+// matchText matches the search text as people type it: a number (full-width
+// digits too) or a name (spaces and middle-dot variants ignored).
 func (f BizFilter) matchText(b Business) bool {
 	if f.Q == "" {
 		return true
 	}
-	return strings.Contains(b.Number, f.Q) || strings.Contains(b.Old.Name, f.Q) || strings.Contains(b.New.Name, f.Q) ||
-		strings.Contains(b.NewNumber, f.Q)
+	num, name := NormalizeNumber(f.Q), NormalizeName(f.Q)
+	return (num != "" && (strings.Contains(b.Number, num) || strings.Contains(b.NewNumber, num))) ||
+		(name != "" && (strings.Contains(NormalizeName(b.Old.Name), name) || strings.Contains(NormalizeName(b.New.Name), name)))
 }
 
 func (f BizFilter) inRange(t time.Time) bool {

@@ -9,10 +9,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	bolt "go.etcd.io/bbolt"
 
+	"certreg/candidate"
 	"certreg/idcard"
 )
 
@@ -133,20 +133,13 @@ func unpackNumber(b []byte) string {
 	return string(out[:])
 }
 
-// NormalizeName is the form of a holder's name that search compares: no
-// spaces (a list typed with spaces between the characters still matches) and
-// the full-width middle dot of minority names as "·".
-func NormalizeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsSpace(r):
-			return -1
-		case r == '•' || r == '・' || r == '．' || r == '.':
-			return '·'
-		}
-		return r
-	}, s)
-}
+// NormalizeName is the form of a holder's name that search compares
+// (candidate.SearchKey): as the import stores names, without spaces.
+func NormalizeName(s string) string { return candidate.SearchKey(s) }
+
+// NormalizeNumber is the form of a certificate number as people type it
+// (candidate.SearchNumber): full-width digits as ASCII, no spaces.
+func NormalizeNumber(s string) string { return candidate.SearchNumber(s) }
 
 func statusCode(s CertStatus) byte {
 	switch s {
@@ -569,7 +562,7 @@ func (q CertQuery) normalise(scope uint64, maxLimit int) (certFilter, error) {
 	if f.offset < 0 {
 		f.offset = 0
 	}
-	if n := strings.TrimSpace(q.Number); n != "" {
+	if n := NormalizeNumber(q.Number); n != "" {
 		if len(n) > 14 || strings.Trim(n, "0123456789") != "" {
 			return f, invalid("number", "证书编号应为 14 位以内的数字")
 		}
