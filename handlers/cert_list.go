@@ -132,7 +132,7 @@ type certListData struct {
 	SortDate    string
 	Error       string
 	Sizes       []string
-	OOB         bool // the table answers an htmx request: update the sort fields too
+	OOB         bool              // the table answers an htmx request: update the sort fields too
 	Issuers     map[uint64]string // the issuing organisations of the page's rows, "名称 代码"
 }
 
@@ -339,4 +339,3 @@ func (s *Server) certExport(c *fiber.Ctx) error {
 	stamp := s.now().In(cst).Format("20060102-1504")
 	return sendDownload(c, buf.Bytes(), mimeXLSX, fileName{"证书查询结果-" + stamp + ".xlsx", "certificates-" + stamp + ".xlsx"}, true)
 }
-

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
 )
 
 // Every download names itself twice: in UTF-8 for people and with a
@@ -27,7 +26,7 @@ func TestDownloadsHaveMeaningfulNames(t *testing.T) {
 	ascii := regexp.MustCompile(`filename="([a-z][a-z0-9]*(-[A-Za-z0-9]+)*\.(xlsx|pdf|png|jpg|tar\.gz))"`)
 	for _, tc := range []struct {
 		name, want string
-		get    func() resp
+		get        func() resp
 	}{
 		{"template", "candidate-template-", func() resp { return unit.get("/batches/template.xlsx") }},
 		{"library export", "certificates-", func() resp { return unit.get("/certificates/export") }},
