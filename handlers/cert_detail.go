@@ -9,7 +9,7 @@ import (
 	"certreg/store"
 )
 
-// The certificate detail (SPEC section 7): every field with the full ID
+// The certificate detail (docs/certificates.md): every field with the full ID
 // number (the caller's scope only), status, version, print status and
 // history, the registration's batch with its review log, and the actions
 // the caller may take on it: print and set the print status (its own unit),

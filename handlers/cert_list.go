@@ -16,7 +16,7 @@ import (
 	"certreg/store"
 )
 
-// The certificate library (SPEC section 7): /certificates lists the
+// The certificate library (docs/certificates.md): /certificates lists the
 // certificates of the caller's scope with every filter, sortable by number
 // and issue date, paged; htmx requests aimed at #cert-table get the table
 // only. The same filters drive the Excel export and "print all results".

@@ -13,7 +13,7 @@ import (
 	"certreg/store"
 )
 
-// Printing (SPEC section 9): the selected certificates, one of them from
+// Printing (docs/certificates.md): the selected certificates, one of them from
 // its detail page, or every result of the current query (at most
 // store.MaxPrintBatch), as one PDF with a page each in the chosen format.
 // The PDF is made first and the print recorded after, so a certificate that

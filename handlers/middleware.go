@@ -62,7 +62,7 @@ func (s *Server) recoverer(c *fiber.Ctx) (err error) {
 	return c.Next()
 }
 
-// securityHeaders sets SPEC section 14's headers on every answer.
+// securityHeaders sets the headers of docs/security.md on every answer.
 func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	h := &c.Response().Header
 	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "+

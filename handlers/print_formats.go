@@ -16,7 +16,7 @@ import (
 	"certreg/store"
 )
 
-// Print formats (SPEC section 9), for units and 省直所 with cert.print:
+// Print formats (docs/certificates.md), for units and 省直所 with cert.print:
 // list, create (from a built-in layout), edit, copy, delete, choose the
 // default; a live PDF preview on sample data beside the form and a
 // calibration page. Two built-in formats are always offered for printing.

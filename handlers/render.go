@@ -71,7 +71,7 @@ const (
 	tplReviewActsIn  = "reviews/_actions_inner"
 )
 
-// Batches (issue 4).
+// Batches.
 const (
 	tplBatches      = "batches/list"
 	tplBatchRows    = "batches/_rows"
@@ -86,7 +86,7 @@ const (
 	tplCandFields   = "batches/_cand_fields"
 )
 
-// Certificates (issue 6).
+// Certificates.
 const (
 	tplCertList       = "certs/list"
 	tplCertTable      = "certs/_table"
@@ -97,7 +97,7 @@ const (
 	tplVerify         = "certs/verify"
 )
 
-// Statistics (issue 10).
+// Statistics.
 const (
 	tplStats       = "stats/index"
 	tplStatsResult = "stats/_result"

@@ -16,7 +16,7 @@ import (
 	"certreg/store"
 )
 
-// Public verification (SPEC section 10): anyone may check a certificate by
+// Public verification (docs/certificates.md): anyone may check a certificate by
 // its number and the holder's name, or through the QR code printed on it,
 // which carries an unguessable token (HMAC-SHA256 of the number under a key
 // kept in the database). A wrong name, a wrong token and an unknown number

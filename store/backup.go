@@ -14,7 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Hot backup (SPEC section 14): a gzip'd tar holding a consistent copy of
+// Hot backup (docs/security.md): a gzip'd tar holding a consistent copy of
 // the database, written from one read transaction while writes go on, and
 // every uploaded file. Uploaded files are immutable and named by their
 // content hash, so copying them after the database snapshot is consistent:

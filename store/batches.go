@@ -14,7 +14,7 @@ import (
 	"certreg/candidate"
 )
 
-// BatchState is where a batch is in its life (SPEC section 4).
+// BatchState is where a batch is in its life (docs/batches.md).
 type BatchState string
 
 const (
@@ -153,7 +153,7 @@ const (
 	byReviewer                  // the organisation reviewing the batch's current state
 )
 
-// batchMove is one arrow of SPEC section 4's diagram.
+// batchMove is one arrow of the diagram of docs/batches.md.
 type batchMove struct {
 	action BatchAction
 	from   BatchState
@@ -580,7 +580,7 @@ func uniq(ids []uint64) map[uint64]bool {
 // the province, the province's approves it. No candidate may be marked
 // 不通过.
 //
-// Certificate issuance (SPEC section 6) belongs inside approveBatchTx, after
+// Certificate issuance (docs/numbering.md) belongs inside approveBatchTx, after
 // the move to BatchApproved, so that the certificates and the approval
 // commit together or not at all.
 func (s *Store) ApproveBatch(a Actor, id uint64) (Batch, error) {
@@ -605,7 +605,7 @@ func (s *Store) approveBatchTx(tx *bolt.Tx, a Actor, id uint64) (Batch, error) {
 		return Batch{}, err
 	}
 	if b.State == BatchApproved {
-		// SPEC sections 5 and 6: the province's approval issues the
+		// docs/batches.md and docs/numbering.md: the province's approval issues the
 		// certificates in the same transaction as the state change.
 		if _, err := s.issueBatchAtTx(tx, b, a.Username, s.Now()); err != nil {
 			return Batch{}, err

@@ -80,7 +80,7 @@ func CapLabel(c Cap) string {
 	return string(c)
 }
 
-// typeCaps is SPEC section 2's table: what each organisation type allows.
+// typeCaps is the table of docs/accounts.md: what each organisation type allows.
 // A dept also holds stats.view: 统计分析 over its own units.
 var typeCaps = map[OrgType][]Cap{
 	Unit:     {CapBatchManage, CapCertView, CapCertPrint, CapBusinessApply, CapUserManage, CapLogView},

@@ -16,7 +16,7 @@ import (
 	"certreg/idcard"
 )
 
-// The certificate library (SPEC section 7) lists, filters and sorts millions
+// The certificate library (docs/certificates.md) lists, filters and sorts millions
 // of certificates, so no list reads the certificate bucket: it reads
 // bCertIdx and decodes only the rows it shows.
 //

@@ -8,7 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Printing (SPEC section 9): a unit or 省直所 prints its own valid
+// Printing (docs/certificates.md): a unit or 省直所 prints its own valid
 // certificates; every print is recorded on the certificate (time, user,
 // count, a 打印 line in its history) and the print status can also be set by
 // hand. The PDF itself is made by the handler between PrintableCertificates

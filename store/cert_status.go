@@ -8,9 +8,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Status changes of a certificate (SPEC section 7): the province cancels
+// Status changes of a certificate (docs/certificates.md): the province cancels
 // (注销) and re-activates (激活) any certificate with a reason. The businesses
-// of SPEC section 8 (注销 on approval, 补办 superseding the old number) use
+// of docs/businesses.md (注销 on approval, 补办 superseding the old number) use
 // changeCertStatusTx too, so the holder index, the valid counters, the list
 // indexes and the history move together in every case.
 

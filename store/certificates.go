@@ -392,7 +392,7 @@ func (s *Store) BatchCertificates(viewer Org, batchID uint64) ([]Certificate, er
 }
 
 // Certificates returns one page of the certificate library of the actor's
-// scope (SPEC section 7): a unit or 省直所 its own, a dept its units', the
+// scope (docs/certificates.md): a unit or 省直所 its own, a dept its units', the
 // province all; q.OrgID narrows it to an organisation inside that scope
 // (anything else is ErrNotFound). Every filter is answered from bCertIdx.
 func (s *Store) Certificates(a Actor, q CertQuery) (CertPage, error) {

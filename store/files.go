@@ -33,7 +33,7 @@ const (
 	KindImage FileKind = "image" // jpg, png
 )
 
-// Limits of the supporting materials of one batch (SPEC section 4).
+// Limits of the supporting materials of one batch (docs/batches.md).
 const (
 	MaxBatchDocs   = 2
 	MaxBatchImages = 20

@@ -10,7 +10,7 @@ import (
 	"certreg/data"
 )
 
-// Administration of organisations by their superiors (SPEC section 1): the
+// Administration of organisations by their superiors (docs/organisations.md): the
 // province manages 主管部门, 省直所 and every unit; a 主管部门 manages its own
 // units. Every method checks the actor's capability and subtree inside the
 // transaction.

@@ -13,7 +13,7 @@ import (
 	"certreg/certpdf"
 )
 
-// Print formats (SPEC section 9): each unit and 省直所 keeps its own, one of
+// Print formats (docs/certificates.md): each unit and 省直所 keeps its own, one of
 // them the default. The layout itself (paper, offset, fields, mode) and its
 // rules belong to certpdf.Format.
 

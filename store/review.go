@@ -9,7 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The reviewers' lists (SPEC section 5): 待审核 from the review queue of the
+// The reviewers' lists (docs/batches.md): 待审核 from the review queue of the
 // reviewing organisation, 已审核 from its index of last reviews. Both walk
 // only the reviewer's own index prefix, newest reviews first.
 

@@ -8,7 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Scope rules (SPEC section 3): the province holds every pair of the
+// Scope rules (docs/organisations.md): the province holds every pair of the
 // catalogue; it sets the scope of depts and 省直所; a dept (or the province)
 // sets its units' scope within the dept's; any organisation but the province
 // may remove pairs from its own scope. A child's scope is always a subset of

@@ -46,7 +46,7 @@ func (s *Store) Bootstrap(provinceCode, adminHash string) (Org, User, error) {
 	return org, admin, err
 }
 
-// Demo accounts (SPEC section 12).
+// Demo accounts (README.md).
 const (
 	DemoPassword = "Demo#2026pass"
 	DemoSecret   = "DEMODEMODEMODEMO"

@@ -9,7 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Certificate numbers (SPEC section 6): YY year of issue + RRRR region of the
+// Certificate numbers (docs/numbering.md): YY year of issue + RRRR region of the
 // issuing organisation + OOO occupation + L level + SSSS serial, 14 digits.
 // The first 10 digits are the segment's 证书代码. A segment is created when
 // first needed with the range 0001–9999; a new year has new segments, so each

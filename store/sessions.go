@@ -18,7 +18,7 @@ const (
 	StageFull  Stage = "full"
 )
 
-// Session lifetimes (SPEC section 2).
+// Session lifetimes (docs/accounts.md).
 const (
 	IdleTimeout     = 30 * time.Minute
 	AbsoluteTimeout = 12 * time.Hour

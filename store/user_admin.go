@@ -9,7 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Administration of users (SPEC section 2): an organisation's admin manages
+// Administration of users (docs/accounts.md): an organisation's admin manages
 // its users; superiors manage the users of their subordinates (province: all,
 // dept: its units). Capabilities are granted per user, out of those the
 // organisation type allows, and nobody grants what they lack.

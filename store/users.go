@@ -65,7 +65,7 @@ type Actor struct {
 	IP       string
 }
 
-// Lockout policy (SPEC section 2).
+// Lockout policy (docs/accounts.md).
 const (
 	MaxFailures  = 5
 	LockDuration = 15 * time.Minute
