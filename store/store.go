@@ -1,7 +1,10 @@
-// Package store owns the database: a single bbolt file holding organisations,
-// users, sessions, occupations, the operation log and counters. Every rule of
-// the product that concerns data (scope, state, limits) is enforced here so
-// that no handler can forget it.
+// Package store owns the database: a single bbolt file holding organisations
+// and their users, sessions, the occupation catalogue, batches with their
+// candidates and materials, certificates with their indexes and number
+// segments, print formats, certificate businesses, the statistics counters,
+// the operation log and the settings (buckets.go lists every bucket). Every
+// rule of the product that concerns data (scope, state, limits) is enforced
+// here so that no handler can forget it; docs/ explains the rules.
 package store
 
 import (
@@ -199,7 +202,7 @@ func putJSON(b *bolt.Bucket, k []byte, v any) error {
 func nextID(b *bolt.Bucket) (uint64, error) {
 	id, err := b.NextSequence()
 	if err != nil {
-		return 0, fmt.Errorf("next sequence of %s: %w", "bucket", err)
+		return 0, fmt.Errorf("next sequence number: %w", err)
 	}
 	return id, nil
 }
