@@ -49,11 +49,6 @@ func (s *Store) Occupations() ([]Occupation, error) {
 	return out, err
 }
 
-// OccupationUsageChecks lets batches and certificates say that they use an
-// occupation (or one of its levels when level > 0). Each returns a Chinese
-// reason, or "".
-var occupationUsageChecks []func(tx *bolt.Tx, code string, level int) string
-
 func validOccupation(o *Occupation) error {
 	o.Code = strings.TrimSpace(o.Code)
 	o.Name = strings.TrimSpace(o.Name)
@@ -196,8 +191,9 @@ func (s *Store) UpdateOccupation(a Actor, o Occupation) (Occupation, error) {
 			if n > 0 {
 				return invalid("levels", fmt.Sprintf("「%s」仍在 %d 个机构的职业（工种）范围中，不能取消", data.LevelName(l), n))
 			}
-			for _, check := range occupationUsageChecks {
-				if why := check(tx, o.Code, l); why != "" {
+			// Candidates and certificates using the level keep it (usage.go).
+			for _, why := range []string{candidatesUseOccupationTx(tx, o.Code, l), certificatesUseOccupationTx(tx, o.Code, l)} {
+				if why != "" {
 					return invalid("levels", "「"+data.LevelName(l)+"」"+why+"，不能取消")
 				}
 			}
@@ -228,8 +224,9 @@ func (s *Store) DeleteOccupation(a Actor, code string) error {
 		if n > 0 {
 			return invalid("", fmt.Sprintf("「%s」仍在 %d 个机构的职业（工种）范围中，不能删除", o.Name, n))
 		}
-		for _, check := range occupationUsageChecks {
-			if why := check(tx, code, 0); why != "" {
+		// Candidates and certificates using it keep it (usage.go).
+		for _, why := range []string{candidatesUseOccupationTx(tx, code, 0), certificatesUseOccupationTx(tx, code, 0)} {
+			if why != "" {
 				return invalid("", "「"+o.Name+"」"+why+"，不能删除")
 			}
 		}

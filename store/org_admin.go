@@ -310,10 +310,6 @@ func orgUserIDsTx(tx *bolt.Tx, orgID uint64) ([]uint64, error) {
 	return ids, nil
 }
 
-// OrgUsageChecks lets other parts of the store (batches, certificates) say
-// that an organisation holds their records and must not be deleted. Each
-// returns a Chinese reason, or "".
-var orgUsageChecks []func(tx *bolt.Tx, orgID uint64) string
 
 // DeleteOrg deletes an organisation that holds nothing: no child
 // organisations, no users but its admin, no batches, no certificates.
@@ -352,8 +348,9 @@ func (s *Store) DeleteOrg(a Actor, id uint64) error {
 		if len(users) > 1 || len(users) != admins {
 			return invalid("", fmt.Sprintf("该机构除管理员外还有 %d 个用户，不能删除；如需停止使用，请将其下线。", len(users)-admins))
 		}
-		for _, check := range orgUsageChecks {
-			if why := check(tx, id); why != "" {
+		// Certificates it issued and batches it made keep it (usage.go).
+		for _, why := range []string{orgCertificatesTx(tx, id), orgBatchesTx(tx, id)} {
+			if why != "" {
 				return invalid("", why+"，不能删除；如需停止使用，请将其下线。")
 			}
 		}

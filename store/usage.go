@@ -7,52 +7,54 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// What keeps an organisation or an occupation from being deleted: the
-// checks that batches and certificates register with the administration
-// store (org_admin.go, occupations.go).
-func init() {
-	orgUsageChecks = append(orgUsageChecks, func(tx *bolt.Tx, orgID uint64) string {
-		if n := btoi(tx.Bucket(bCertCount).Get(key(field1(ixAll), scopeBytes(orgID)))); n > 0 {
-			return fmt.Sprintf("该机构有 %d 张证书", n)
-		}
+// What keeps an organisation or an occupation from being deleted: DeleteOrg
+// calls orgCertificatesTx and orgBatchesTx, the occupation edits
+// candidatesUseOccupationTx and certificatesUseOccupationTx. Each returns a
+// Chinese reason, or "".
+
+func orgCertificatesTx(tx *bolt.Tx, orgID uint64) string {
+	if n := btoi(tx.Bucket(bCertCount).Get(key(field1(ixAll), scopeBytes(orgID)))); n > 0 {
+		return fmt.Sprintf("该机构有 %d 张证书", n)
+	}
+	return ""
+}
+
+func orgBatchesTx(tx *bolt.Tx, orgID uint64) string {
+	if n := orgBatchCountTx(tx, orgID); n > 0 {
+		return fmt.Sprintf("该机构有 %d 个批次", n)
+	}
+	return ""
+}
+
+func certificatesUseOccupationTx(tx *bolt.Tx, code string, level int) string {
+	// The province holds every certificate; its occupation and level
+	// counters answer without a scan.
+	prov := tx.Bucket(bMeta).Get([]byte("province_id"))
+	if prov == nil {
 		return ""
-	})
-	orgUsageChecks = append(orgUsageChecks, func(tx *bolt.Tx, orgID uint64) string {
-		if n := orgBatchCountTx(tx, orgID); n > 0 {
-			return fmt.Sprintf("该机构有 %d 个批次", n)
-		}
-		return ""
-	})
-	occupationUsageChecks = append(occupationUsageChecks, candidatesUseOccupationTx, func(tx *bolt.Tx, code string, level int) string {
-		// The province holds every certificate; its occupation and level
-		// counters answer without a scan.
-		prov := tx.Bucket(bMeta).Get([]byte("province_id"))
-		if prov == nil {
-			return ""
-		}
-		cnt := tx.Bucket(bCertCount)
-		sc := scopeBytes(btoi(prov))
-		if level == 0 {
-			if n := btoi(cnt.Get(key(field1(ixOcc), sc, []byte(code)))); n > 0 {
-				return fmt.Sprintf("已有 %d 张证书使用", n)
-			}
-			return ""
-		}
-		// Per occupation and level there is no counter: walk this
-		// occupation's index keys only and read their summaries.
-		c := tx.Bucket(bCertIdx).Cursor()
-		prefix := key(field1(ixOcc), sc, []byte(code))
-		n := 0
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if len(v) == 8 && v[5] == byte('0'+level) {
-				n++
-			}
-		}
-		if n > 0 {
+	}
+	cnt := tx.Bucket(bCertCount)
+	sc := scopeBytes(btoi(prov))
+	if level == 0 {
+		if n := btoi(cnt.Get(key(field1(ixOcc), sc, []byte(code)))); n > 0 {
 			return fmt.Sprintf("已有 %d 张证书使用", n)
 		}
 		return ""
-	})
+	}
+	// Per occupation and level there is no counter: walk this occupation's
+	// index keys only and read their summaries.
+	c := tx.Bucket(bCertIdx).Cursor()
+	prefix := key(field1(ixOcc), sc, []byte(code))
+	n := 0
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(v) == 8 && v[5] == byte('0'+level) {
+			n++
+		}
+	}
+	if n > 0 {
+		return fmt.Sprintf("已有 %d 张证书使用", n)
+	}
+	return ""
 }
 
 // candidatesUseOccupationTx reports whether a candidate of any batch has the
