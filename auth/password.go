@@ -68,7 +68,8 @@ func BurnTime(pw string) { CheckPassword(dummyHash, pw) }
 // ErrWeakPassword explains a refused password in Chinese.
 var ErrWeakPassword = errors.New("密码应为 8–64 位，并至少包含大写字母、小写字母、数字、符号中的三类")
 
-// CheckPolicy applies docs/accounts.md: 8–64 characters, 3 of 4 classes.
+// CheckPolicy applies docs/accounts.md: 8–64 characters (not bytes), at least
+// 3 of 4 classes (upper, lower, digit, symbol), not containing the username.
 func CheckPolicy(pw, username string) error {
 	n := utf8.RuneCountInString(pw)
 	if n < 8 || n > 64 {
