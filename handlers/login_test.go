@@ -48,11 +48,15 @@ func TestLoginSameAnswerForUnknownUserAndWrongPassword(t *testing.T) {
 func TestLockoutAfterFiveFailures(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
-	for i := 1; i <= store.MaxFailures; i++ {
+	// The rule: the 5th failure locks, for 15 minutes.
+	for i := 1; i <= 5; i++ {
 		r := c.post("/login", url.Values{"username": {"demo-dept"}, "password": {"Wrong#2026pass"}})
 		locked := strings.Contains(r.body, "锁定")
-		if (i < store.MaxFailures) == locked {
-			t.Fatalf("attempt %d: locked=%v", i, locked)
+		if (i < 5) == locked {
+			t.Fatalf("attempt %d: locked=%v, want the 5th to lock", i, locked)
+		}
+		if locked && !strings.Contains(r.body, "连续 5 次") {
+			t.Fatalf("lock message does not say 5 failures:\n%s", r.body)
 		}
 	}
 	// The right password is refused while locked, with the time it ends.
@@ -63,14 +67,17 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 	// Unknown accounts lock the same way, so a lockout does not reveal a user.
 	u := e.client()
 	var last resp
-	for i := 0; i < store.MaxFailures; i++ {
+	for i := 1; i <= 5; i++ {
 		last = u.post("/login", url.Values{"username": {"ghost"}, "password": {"Wrong#2026pass"}})
+		if i == 4 && strings.Contains(last.body, "锁定") {
+			t.Fatal("unknown user locked after four failures")
+		}
 	}
 	if !strings.Contains(last.body, "锁定") {
 		t.Fatal("unknown user not locked after five failures")
 	}
 	// After 15 minutes the account opens again.
-	e.w.Clock.Advance(store.LockDuration + time.Second)
+	e.w.Clock.Advance(15*time.Minute + time.Second)
 	e.login("demo-dept")
 	// The log shows the failures and the lockout.
 	admin := e.login("demo-dept")
@@ -107,8 +114,11 @@ func TestWrongCodeCountsTowardsLockout(t *testing.T) {
 	c.post("/login", url.Values{"username": {"demo-unit"}, "password": {store.DemoPassword}})
 	c.get("/login/code")
 	var r resp
-	for i := 0; i < store.MaxFailures; i++ {
+	for i := 1; i <= 5; i++ {
 		r = c.post("/login/code", url.Values{"code": {"000000"}})
+		if i == 4 && strings.Contains(r.body, "锁定") {
+			t.Fatal("four wrong codes locked")
+		}
 	}
 	if !strings.Contains(r.body, "锁定") {
 		t.Fatalf("five wrong codes did not lock:\n%s", r.body)

@@ -133,26 +133,34 @@ func TestOrgCodesUniqueAndScoped(t *testing.T) {
 	}
 }
 
+// The rule: the 5th consecutive failure locks the account for 15 minutes.
 func TestLockoutInStore(t *testing.T) {
 	w := fixture.Demo(t)
 	u := w.User(t, "demo-unit")
 	a := w.Actor(t, "demo-unit")
-	for i := 1; i <= store.MaxFailures; i++ {
+	for i := 1; i <= 5; i++ {
 		got, locked, err := w.Store.LoginFailed(a, u.ID, "密码错误")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if locked != (i == store.MaxFailures) {
-			t.Fatalf("failure %d: locked=%v", i, locked)
+		if locked != (i == 5) {
+			t.Fatalf("failure %d: locked=%v, want the 5th to lock", i, locked)
 		}
-		if locked && !got.LockedUntil.Equal(w.Clock.Now().Add(store.LockDuration)) {
-			t.Fatalf("locked until %v", got.LockedUntil)
+		if locked && !got.LockedUntil.Equal(w.Clock.Now().Add(15*time.Minute)) {
+			t.Fatalf("locked until %v, want 15 minutes from now", got.LockedUntil)
+		}
+		if !locked && w.User(t, "demo-unit").Locked(w.Clock.Now()) {
+			t.Fatalf("locked after %d failures", i)
 		}
 	}
 	if !w.User(t, "demo-unit").Locked(w.Clock.Now()) {
 		t.Fatal("not locked")
 	}
-	w.Clock.Advance(store.LockDuration)
+	w.Clock.Advance(15*time.Minute - time.Second)
+	if !w.User(t, "demo-unit").Locked(w.Clock.Now()) {
+		t.Fatal("unlocked before 15 minutes")
+	}
+	w.Clock.Advance(time.Second)
 	if w.User(t, "demo-unit").Locked(w.Clock.Now()) {
 		t.Fatal("still locked after 15 minutes")
 	}
