@@ -211,12 +211,7 @@ func TestBrowserUnitCreatesAndSubmitsBatch(t *testing.T) {
 
 	// The materials: two images, previewed in the page.
 	b.do(chromedp.Click(chromedp.CSS(`#tab-materials`)), chromedp.WaitVisible(chromedp.CSS(`#thumbs`)))
-	if n := b.evalString(`String(document.querySelectorAll('#thumbs img').length)`); n != "2" {
-		t.Fatalf("%s thumbnails", n)
-	}
-	if ok := b.evalString(`String([...document.querySelectorAll('#thumbs img')].every(i => i.complete && i.naturalWidth > 0))`); ok != "true" {
-		t.Fatal("thumbnails do not load")
-	}
+	b.waitImagesLoaded("#thumbs img", 2)
 	b.shot("batch-materials")
 	b.do(chromedp.Click(chromedp.CSS(`#thumbs a[data-preview]`)), chromedp.WaitVisible(chromedp.CSS(`dialog.preview[open] img`)))
 	b.shot("batch-image-preview")

@@ -105,9 +105,11 @@ func (b *browser) text(sel string) string {
 	return s
 }
 
+// open navigates to a page of the app and fails on the error page.
 func (b *browser) open(path string) {
 	b.t.Helper()
 	b.do(chromedp.Navigate(b.base + path))
+	b.notErrorPage(path)
 }
 
 // shot saves a screenshot when SCREENSHOTS names a directory.
