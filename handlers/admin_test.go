@@ -90,9 +90,9 @@ func TestAdminScenarios(t *testing.T) {
 		{name: "add occupation with bad code", user: "demo-province", method: post, path: "/admin/occupations",
 			form: url.Values{"code": {"12"}, "name": {"新工种"}, "level": {"5"}}, status: 422, want: []string{"3 位数字", `value="新工种"`}},
 		{name: "add occupation", user: "demo-province", method: post, path: "/admin/occupations",
-			form: url.Values{"code": {"950"}, "name": {"智能建造施工员"}, "level": {"5", "4"}}, status: http.StatusSeeOther},
+			form: url.Values{"code": {"950"}, "name": {"智能建造施工员"}, "level": {"5", "4"}}, status: http.StatusSeeOther, location: "/admin/occupations"},
 		{name: "delete occupation in use refused", user: "demo-province", method: post, path: "/admin/occupations/012/delete", status: 422, want: []string{"范围"}},
-		{name: "delete unused occupation", user: "demo-province", method: post, path: "/admin/occupations/950/delete", status: http.StatusSeeOther},
+		{name: "delete unused occupation", user: "demo-province", method: post, path: "/admin/occupations/950/delete", status: http.StatusSeeOther, location: "/admin/occupations"},
 
 		// Own scope in 设置.
 		{name: "unit sees own scope", user: "demo-unit", method: get, path: "/settings?tab=scope", status: 200, want: []string{"砌筑工", "own-scope"}},

@@ -84,7 +84,7 @@ func TestCertScenarios(t *testing.T) {
 		{name: "dept sees its units'", user: "demo-dept", method: get, path: "/certificates?size=100", status: 200,
 			want: []string{u.Number, "发证机构", "合肥建工职业技能培训学校"}, absent: []string{d.Number, "打印所选"}},
 		{name: "another dept sees none", user: "wh-dept", method: get, path: "/certificates", status: 200,
-			absent: []string{u.Number, d.Number}},
+			want: []string{"证书查询", "cert-table"}, absent: []string{u.Number, d.Number}},
 		{name: "province sees all (证书库)", user: "demo-province", method: get, path: "/certificates?size=100", status: 200,
 			want: []string{"证书库", u.Number, d.Number}},
 		{name: "province filters by the unit", user: "demo-province", method: get, path: "/certificates?size=100&org=" + itoa(e.w.Org(t, "demo-unit").ID), status: 200,
@@ -132,11 +132,12 @@ func TestCertScenarios(t *testing.T) {
 		{name: "dept cannot mark printed", user: "demo-dept", method: post, path: "/certificates/printed",
 			form: url.Values{"n": {u.Number}, "printed": {"1"}}, status: 403},
 		{name: "unit marks its own printed", user: "demo-unit", method: post, path: "/certificates/printed",
-			form: url.Values{"n": {u.Number}, "printed": {"1"}, "from": {u.Number}}, status: http.StatusSeeOther},
+			form: url.Values{"n": {u.Number}, "printed": {"1"}, "from": {u.Number}}, status: http.StatusSeeOther, location: uDetail},
 		{name: "marking again says so", user: "demo-unit", method: post, path: "/certificates/printed",
 			form: url.Values{"n": {u.Number}, "printed": {"1"}, "q": {"printed=yes"}}, status: 422, want: []string{"已经是已打印状态"}},
 		{name: "clerk with cert.print prints", user: "hfjg-clerk", method: post, path: "/certificates/print",
-			form: url.Values{"n": {u.Number}}, status: 200},
+			form: url.Values{"n": {u.Number}}, status: 200,
+			want: []string{"%PDF-"}, header: map[string]string{"Content-Type": "application/pdf", "Content-Disposition": u.Number + ".pdf"}},
 
 		// Status: the province only, with a reason.
 		{name: "unit cannot cancel", user: "demo-unit", method: post, path: uDetail + "/status",
@@ -150,7 +151,7 @@ func TestCertScenarios(t *testing.T) {
 		{name: "activating a valid one is refused", user: "demo-province", method: post, path: uDetail + "/status",
 			form: url.Values{"action": {"activate"}, "reason": {"误操作"}}, status: 422, want: []string{"只有已注销的证书可以激活"}},
 		{name: "province cancels", user: "demo-province", method: post, path: uDetail + "/status",
-			form: url.Values{"action": {"cancel"}, "reason": {"持证人申请注销"}}, status: http.StatusSeeOther},
+			form: url.Values{"action": {"cancel"}, "reason": {"持证人申请注销"}}, status: http.StatusSeeOther, location: uDetail},
 		{name: "history shows it", user: "demo-province", method: get, path: uDetail, status: 200,
 			want: []string{"持证人申请注销", "激活证书"}},
 		{name: "log shows it", user: "demo-province", method: get, path: "/logs?action=cert.cancel", status: 200,
@@ -163,7 +164,8 @@ func TestCertScenarios(t *testing.T) {
 			want: []string{"还没有自己的打印格式"}},
 		{name: "dept has no formats", user: "demo-dept", method: get, path: "/certificates/formats", status: 403},
 		{name: "province has no formats", user: "demo-province", method: get, path: "/certificates/formats", status: 403},
-		{name: "unit export", user: "demo-unit", method: get, path: "/certificates/export", status: 200},
+		{name: "unit export", user: "demo-unit", method: get, path: "/certificates/export", status: 200,
+			want: []string{"PK\x03\x04"}, header: map[string]string{"Content-Type": "spreadsheetml", "Content-Disposition": ".xlsx"}},
 		{name: "public verification form", method: get, path: "/verify", status: 200, want: []string{"证书编号", "持证人姓名"}},
 	})
 }

@@ -23,6 +23,11 @@ type scenario struct {
 	status int
 	want   []string
 	absent []string
+	// location is the exact Location of a redirect; a 303 row must give it
+	// (anonymous rows default to the login page).
+	location string
+	// header holds texts the answer's headers must contain.
+	header map[string]string
 }
 
 func runScenarios(t *testing.T, e *env, table []scenario) {
@@ -51,6 +56,7 @@ func runScenarios(t *testing.T, e *env, table []scenario) {
 			if r.status != sc.status {
 				t.Fatalf("%s %s as %q: status %d, want %d\n%.2000s", sc.method, sc.path, sc.user, r.status, sc.status, r.body)
 			}
+			checkStatusAnswer(t, sc, r)
 			for _, w := range sc.want {
 				if !strings.Contains(r.body, w) {
 					t.Errorf("answer lacks %q\n%.3000s", w, r.body)
@@ -62,6 +68,47 @@ func runScenarios(t *testing.T, e *env, table []scenario) {
 				}
 			}
 		})
+	}
+}
+
+// checkStatusAnswer makes a row that names only a status assert what that
+// status must carry, so a page that merely answers with the same code does
+// not pass: a redirect's target, the error page's message for 403 and 404,
+// and the headers a row names.
+func checkStatusAnswer(t *testing.T, sc scenario, r resp) {
+	t.Helper()
+	loc := r.header.Get("Location")
+	switch {
+	case sc.location != "":
+		if loc != sc.location {
+			t.Errorf("redirect to %q, want %q", loc, sc.location)
+		}
+	case sc.status == http.StatusSeeOther && sc.user == "":
+		if !strings.HasPrefix(loc, "/login") {
+			t.Errorf("anonymous redirect to %q, want the login page", loc)
+		}
+	case sc.status == http.StatusSeeOther:
+		t.Errorf("row gives no location; the answer redirects to %q", loc)
+	}
+	for k, v := range sc.header {
+		if !strings.Contains(r.header.Get(k), v) {
+			t.Errorf("header %s = %q, want it to contain %q", k, r.header.Get(k), v)
+		}
+	}
+	if len(sc.want) > 0 {
+		return
+	}
+	switch sc.status {
+	case http.StatusNotFound:
+		if !strings.Contains(r.body, "您访问的页面或记录不存在") {
+			t.Errorf("404 answer is not the not-found message:\n%.1000s", r.body)
+		}
+	case http.StatusForbidden:
+		if !strings.Contains(r.body, "权限") {
+			t.Errorf("403 answer does not say the permission is missing:\n%.1000s", r.body)
+		}
+	case http.StatusOK:
+		t.Errorf("a 200 row must say what the answer contains")
 	}
 }
 
@@ -94,17 +141,18 @@ func TestScenarios(t *testing.T) {
 		{name: "unit saves empty name", user: "demo-unit", method: post, path: "/settings/profile",
 			form: url.Values{"name": {" "}, "phone": {""}}, status: 422, want: []string{"请填写姓名"}},
 		{name: "unit saves profile", user: "demo-unit", method: post, path: "/settings/profile",
-			form: url.Values{"name": {"张秀英"}, "phone": {"13800000000"}}, status: http.StatusSeeOther},
+			form: url.Values{"name": {"张秀英"}, "phone": {"13800000000"}}, status: http.StatusSeeOther, location: "/settings?tab=profile"},
 		{name: "unit wrong old password", user: "demo-unit", method: post, path: "/settings/password",
 			form: url.Values{"old_password": {"nope"}, "new_password": {"Another#Pass9"}, "confirm": {"Another#Pass9"}}, status: 422, want: []string{"原密码不正确"}},
 		{name: "unit admin edits org contact", user: "demo-unit", method: post, path: "/settings/org",
-			form: url.Values{"contact": {"张秀英"}, "phone": {"0551-62880011"}, "address": {"合肥市包河区"}}, status: http.StatusSeeOther},
+			form: url.Values{"contact": {"张秀英"}, "phone": {"0551-62880011"}, "address": {"合肥市包河区"}}, status: http.StatusSeeOther, location: "/settings?tab=org"},
 		{name: "unit admin edits org with bad phone", user: "demo-unit", method: post, path: "/settings/org",
 			form: url.Values{"contact": {"张秀英"}, "phone": {"电话"}, "address": {""}}, status: 422, want: []string{"联系电话格式不正确"}},
 		{name: "clerk is not org admin", user: "hfjg-clerk", method: post, path: "/settings/org",
 			form: url.Values{"contact": {"x"}}, status: 403},
 		{name: "clerk without log.view", user: "hfjg-clerk", method: get, path: "/logs", status: 403, want: []string{"没有访问此页面的权限"}},
-		{name: "clerk menu lacks logs", user: "hfjg-clerk", method: get, path: "/", status: 200, absent: []string{`href="/logs"`}},
+		{name: "clerk menu lacks logs", user: "hfjg-clerk", method: get, path: "/", status: 200,
+			want: []string{"首页", `href="/batches"`}, absent: []string{`href="/logs"`}},
 
 		{name: "dept home", user: "demo-dept", method: get, path: "/", status: 200, want: []string{"合肥市城乡建设局", "主管部门"}},
 		{name: "direct home", user: "demo-direct", method: get, path: "/", status: 200, want: []string{"安徽省建设干部学校", "省直所"}},
@@ -113,13 +161,13 @@ func TestScenarios(t *testing.T) {
 		{name: "province sets bad max age", user: "demo-province", method: post, path: "/settings/system",
 			form: url.Values{"password_max_age_days": {"-3"}}, status: 422, want: []string{"0–3650"}},
 		{name: "province sets max age", user: "demo-province", method: post, path: "/settings/system",
-			form: url.Values{"password_max_age_days": {"180"}}, status: http.StatusSeeOther},
+			form: url.Values{"password_max_age_days": {"180"}}, status: http.StatusSeeOther, location: "/settings?tab=system"},
 		{name: "province reviewer is not admin", user: "ah-reviewer", method: post, path: "/settings/system",
 			form: url.Values{"password_max_age_days": {"0"}}, status: 403},
 		{name: "province logs show only own users", user: "demo-province", method: get, path: "/logs", status: 200,
 			want: []string{"demo-province"}, absent: []string{"demo-unit", "demo-dept"}},
 		{name: "dept cannot filter another org's user", user: "demo-dept", method: get, path: "/logs?user=1", status: 200,
-			absent: []string{"demo-province"}},
+			want: []string{"操作日志", "log-table"}, absent: []string{"demo-province"}},
 	})
 }
 
