@@ -4,7 +4,7 @@ BIN     ?= bin/certreg
 DATA    ?= ./data
 PKGS    := ./...
 
-.PHONY: run build test test-short bench lint fuzz clean
+.PHONY: run build test test-short bench lint fuzz mutate clean
 
 ## run: build and start at http://localhost:8080 with the demo province (first start)
 run: build
@@ -26,6 +26,10 @@ test-short:
 ## bench: the speed targets
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+## mutate: plant each bug of cmd/mutate/mutations.go in a copy and check the tests catch it
+mutate:
+	$(GO) run ./cmd/mutate
 
 ## fuzz: a short run of every fuzz target
 fuzz:
