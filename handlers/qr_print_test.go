@@ -70,14 +70,30 @@ func decodeQR(t *testing.T, img image.Image) string {
 func maskedByRule(id string) string { return id[:6] + "********" + id[14:] }
 
 // The QR code printed on a certificate opens the public verification page of
-// that certificate: decode it from the rendered page, follow it without
+// that certificate on the public address (the -public-url flag, else the
+// province's setting): decode it from the rendered page, follow it without
 // logging in, and find the certificate's number, holder and masked ID.
 func TestPrintedQRCodeOpensItsCertificate(t *testing.T) {
-	for _, public := range []string{"", "https://zjt.example.gov.cn/"} {
-		t.Run("public-url="+public, func(t *testing.T) {
+	for _, tc := range []struct{ flag, setting, want string }{
+		{flag: "https://zjt.example.gov.cn/", want: "https://zjt.example.gov.cn/verify?"},
+		{setting: "https://verify.example.cn", want: "https://verify.example.cn/verify?"},
+		{}, // no public address: nothing with a QR code prints
+	} {
+		t.Run("flag="+tc.flag+",setting="+tc.setting, func(t *testing.T) {
 			w := fixture.Demo(t)
+			if tc.setting != "" {
+				prov := w.Actor(t, "demo-province")
+				st, err := w.Store.Settings()
+				if err != nil {
+					t.Fatal(err)
+				}
+				st.PublicURL = tc.setting
+				if err := w.Store.SaveSettings(prov, st); err != nil {
+					t.Fatal(err)
+				}
+			}
 			app, err := New(Config{Store: w.Store, Demo: true, Now: w.Clock.Now, Logger: discardLogger(), LoginLimit: 1000,
-				ProxyHeader: "X-Forwarded-For", PublicURL: public})
+				ProxyHeader: "X-Forwarded-For", PublicURL: tc.flag})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,17 +110,19 @@ func TestPrintedQRCodeOpensItsCertificate(t *testing.T) {
 			}
 			c := e.login("demo-unit")
 			r := c.post("/certificates/print", url.Values{"n": {picks[0].Number, picks[1].Number}, "format": {builtinFull}})
+			if tc.want == "" {
+				if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "公开访问地址") {
+					t.Fatalf("print without a public address: %d\n%.1000s", r.status, r.body)
+				}
+				return
+			}
 			if r.status != http.StatusOK {
 				t.Fatalf("print: %d\n%.500s", r.status, r.body)
 			}
 			for i, ct := range picks {
 				link := decodeQR(t, pagePNG(t, []byte(r.body), i+1))
-				want := "http://example.com/verify?"
-				if public != "" {
-					want = "https://zjt.example.gov.cn/verify?"
-				}
-				if !strings.HasPrefix(link, want) {
-					t.Fatalf("page %d: QR link %q, want it to start with %q", i+1, link, want)
+				if !strings.HasPrefix(link, tc.want) {
+					t.Fatalf("page %d: QR link %q, want it to start with %q", i+1, link, tc.want)
 				}
 				u, err := url.Parse(link)
 				if err != nil {

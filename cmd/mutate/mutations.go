@@ -202,8 +202,8 @@ var mutations = []mutation{
 	{
 		name: "qr-links-the-id-number",
 		file: "handlers/cert_print.go",
-		from: "VerifyURL: s.verifyURL(c, ct.Number)}",
-		to:   "VerifyURL: s.verifyURL(c, ct.IDNumber)}",
+		from: "VerifyURL: s.verifyURL(base, ct.Number)}",
+		to:   "VerifyURL: s.verifyURL(base, ct.IDNumber)}",
 		pkgs: []string{"./handlers"},
 		run:  "PrintedQR",
 	},
