@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"certreg/fixture"
-	"certreg/sheets"
+	"certreg/candidate"
 	"certreg/store"
 )
 
@@ -25,8 +25,8 @@ const (
 	idWoman = "341225198506150027"
 )
 
-func rawOf(name, id, gender string) sheets.Raw {
-	return sheets.Raw{Name: name, IDNumber: id, Gender: gender, WorkUnit: "合肥建工集团", Occupation: "012", Level: "5"}
+func rawOf(name, id, gender string) candidate.Raw {
+	return candidate.Raw{Name: name, IDNumber: id, Gender: gender, WorkUnit: "合肥建工集团", Occupation: "012", Level: "5"}
 }
 
 // Online candidates with hand-checked ID numbers: accepted with the right
@@ -58,7 +58,7 @@ func TestFixedIDNumbersOnline(t *testing.T) {
 	for i, bad := range []string{"340102199003071230", "340102199003071233", "34010219900307123X", "110105194912310020", "341225198506150028"} {
 		_, err := w.Store.AddCandidate(a, b.ID, rawOf("赵错误"+string(rune('甲'+i)), bad, ""))
 		var ce *store.CandidateError
-		if !errors.As(err, &ce) || !strings.Contains(ce.Fields()[sheets.ColIDNumber], "校验位") {
+		if !errors.As(err, &ce) || !strings.Contains(ce.Fields()[candidate.ColIDNumber], "校验位") {
 			t.Errorf("%s (wrong check digit) accepted or wrong message: %v", bad, err)
 		}
 	}
