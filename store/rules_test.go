@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"certreg/fixture"
 	"certreg/candidate"
+	"certreg/fixture"
 	"certreg/store"
 )
 
