@@ -55,8 +55,12 @@ func TestRebindAuthenticator(t *testing.T) {
 	e.w.Clock.Advance(auth.Period * time.Second)
 	now = e.w.Clock.Now()
 	r = c.post("/settings/totp", url.Values{"current_code": {auth.Code(old, now)}, "new_code": {auth.Code(secret, now)}})
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/settings/recovery-codes" {
+		t.Fatalf("rebind: %d %q\n%.2000s", r.status, r.header.Get("Location"), r.body)
+	}
+	r = c.get("/settings/recovery-codes")
 	if r.status != http.StatusOK || !strings.Contains(r.body, "保存恢复码") {
-		t.Fatalf("rebind: %d\n%.2000s", r.status, r.body)
+		t.Fatalf("recovery codes page: %d\n%.2000s", r.status, r.body)
 	}
 	if codes := regexp.MustCompile(`<span>[2-9a-z]{5}-[2-9a-z]{5}</span>`).FindAllString(r.body, -1); len(codes) != 10 {
 		t.Fatalf("%d recovery codes shown, want 10", len(codes))

@@ -129,7 +129,8 @@ func TestStatsScenarios(t *testing.T) {
 		{name: "unit is refused", user: "demo-unit", method: get, path: "/stats", status: 403},
 		{name: "unit export is refused", user: "demo-unit", method: get, path: "/stats/export", status: 403},
 		{name: "direct is refused", user: "demo-direct", method: get, path: "/stats", status: 403},
-		{name: "unit menu lacks 统计分析", user: "demo-unit", method: get, path: "/", status: 200, absent: []string{`href="/stats"`}},
+		{name: "unit menu lacks 统计分析", user: "demo-unit", method: get, path: "/", status: 200,
+			want: []string{"首页", `href="/batches"`}, absent: []string{`href="/stats"`}},
 		{name: "anonymous goes to login", method: get, path: "/stats", status: http.StatusSeeOther},
 	})
 }
