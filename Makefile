@@ -3,6 +3,7 @@ GO      ?= go
 BIN     ?= bin/certreg
 DATA    ?= ./data
 PKGS    := ./...
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: run build test test-short bench lint fuzz mutate clean
 
@@ -41,6 +42,7 @@ fuzz:
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
 	$(GO) mod tidy -diff
 
 clean:

@@ -241,11 +241,6 @@ func (f *candForm) editing(v store.Candidate) {
 	f.Rev, f.Base = store.CurrentRev(v.Rev), formBase(candidateFields(v))
 }
 
-// Columns used as error keys in the candidate templates.
-var candCols = struct{ Name, ID, Gender, WorkUnit, Occupation, Level, Phone, Remark string }{
-	candidate.ColName, candidate.ColIDNumber, candidate.ColGender, candidate.ColWorkUnit, candidate.ColOccupation, candidate.ColLevel, candidate.ColPhone, candidate.ColRemark,
-}
-
 func rawOf(c *fiber.Ctx) candidate.Raw {
 	return candidate.Raw{Name: c.FormValue("name"), IDNumber: c.FormValue("id_number"), Gender: c.FormValue("gender"),
 		WorkUnit: c.FormValue("work_unit"), Occupation: c.FormValue("occupation"), Level: c.FormValue("level"),

@@ -199,8 +199,7 @@ func (s *Store) BusinessOverview(a Actor, f BizFilter) ([]OverviewRow, bool, err
 		if f.To.IsZero() {
 			k, v = c.Last()
 		} else {
-			k, v = c.Seek(itob(uint64(f.To.UnixMilli())))
-			if k == nil {
+			if k, _ = c.Seek(itob(uint64(f.To.UnixMilli()))); k == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()

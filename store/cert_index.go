@@ -714,8 +714,7 @@ func scan(c *bolt.Cursor, p ixPath, desc bool, fn func(k, v []byte) (bool, error
 		if p.end == nil {
 			k, v = c.Last()
 		} else {
-			k, v = c.Seek(p.end)
-			if k == nil {
+			if k, _ = c.Seek(p.end); k == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()

@@ -155,7 +155,7 @@ func (s *Store) OrgUsers(orgID uint64) ([]User, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		prefix := itob(orgID)
 		c := tx.Bucket(bOrgUsers).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && len(k) == 16 && string(k[:8]) == string(prefix); k, _ = c.Next() {
+		for k, _ := c.Seek(prefix); len(k) == 16 && string(k[:8]) == string(prefix); k, _ = c.Next() {
 			var u User
 			if err := getJSON(tx.Bucket(bUsers), k[8:], &u); err != nil {
 				return err
