@@ -310,7 +310,6 @@ func orgUserIDsTx(tx *bolt.Tx, orgID uint64) ([]uint64, error) {
 	return ids, nil
 }
 
-
 // DeleteOrg deletes an organisation that holds nothing: no child
 // organisations, no users but its admin, no batches, no certificates.
 // Otherwise the error says why and suggests 下线.
