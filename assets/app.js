@@ -271,28 +271,33 @@
   document.addEventListener("change", onEdit);
 })();
 
-// Uploads over the server's 60 MB request limit are stopped in the page:
-// the server would cut the connection before it could answer.
+// Uploads over the route's cap (data-max-bytes, with its message in
+// data-too-large, both from the server) are stopped in the page: the server
+// refuses such a request without reading it and closes the connection, so
+// the browser could not show its answer.
 (function () {
   "use strict";
-  var LIMIT = 60 * 1024 * 1024;
   function tooBig(form) {
+    var limit = Number(form.dataset.maxBytes || 0);
+    if (!limit) return false;
     var total = 0;
     form.querySelectorAll("input[type=file]").forEach(function (input) {
       Array.prototype.forEach.call(input.files || [], function (f) { total += f.size; });
     });
-    return total > LIMIT;
+    return total > limit;
   }
-  function refuse(e) {
+  function refuse(e, form) {
     e.preventDefault();
     e.stopImmediatePropagation();
-    if (window.appToast) window.appToast("上传的内容过大：一次提交的文件合计不能超过 60 MB，请分批上传。", "error");
+    if (window.appToast) window.appToast(form.dataset.tooLarge || "上传的内容过大。", "error");
   }
-  document.addEventListener("submit", function (e) {
-    if (e.target.enctype === "multipart/form-data" && tooBig(e.target)) refuse(e);
+  // On window, capturing: before the confirmation dialog and htmx see the
+  // submit.
+  window.addEventListener("submit", function (e) {
+    if (e.target.enctype === "multipart/form-data" && tooBig(e.target)) refuse(e, e.target);
   }, true);
   document.addEventListener("htmx:confirm", function (e) {
     var f = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("form");
-    if (f && f.enctype === "multipart/form-data" && tooBig(f)) refuse(e);
+    if (f && f.enctype === "multipart/form-data" && tooBig(f)) refuse(e, f);
   });
 })();

@@ -215,7 +215,7 @@ func (d *Dir) Keep(u *Upload) error {
 		return fmt.Errorf("rename file: %w", err)
 	}
 	u.kept = u.tmp != nil
-	return syncDir(d.dir())
+	return SyncDir(d.dir())
 }
 
 // Put keeps content given as bytes and returns its hash.
@@ -232,10 +232,12 @@ func (d *Dir) ensureDir() error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("create files directory: %w", err)
 	}
-	return syncDir(d.data)
+	return SyncDir(d.data)
 }
 
-func syncDir(dir string) error {
+// SyncDir makes a directory's entries (a file created or renamed in it)
+// durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open directory: %w", err)

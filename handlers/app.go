@@ -64,6 +64,7 @@ type Server struct {
 	csrfKey     []byte
 	proxyHeader string
 	reveals     *revealStore // secrets shown once after a POST (reveal.go)
+	uploads     *uploadSlots
 }
 
 // New builds the fiber application with every route of the product.
@@ -94,7 +95,7 @@ func newServer(cfg Config) (*Server, *fiber.App, error) {
 	}
 	s := &Server{st: cfg.Store, demo: cfg.Demo, tls: cfg.TLS, now: cfg.Now, log: cfg.Logger,
 		limiter: auth.NewLimiter(cfg.LoginLimit, time.Minute, cfg.Now), failMem: newUnknownFailures(),
-		views: engine.Templates, reveals: newRevealStore(cfg.Now)}
+		views: engine.Templates, reveals: newRevealStore(cfg.Now), uploads: newUploadSlots()}
 	certs, err := newCertState(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -117,20 +118,35 @@ func newServer(cfg Config) (*Server, *fiber.App, error) {
 	app := fiber.New(fiber.Config{
 		Immutable:             true,
 		DisableStartupMessage: true,
-		BodyLimit:             60 << 20,
-		ReadTimeout:           2 * time.Minute,
-		WriteTimeout:          2 * time.Minute,
-		IdleTimeout:           2 * time.Minute,
-		ErrorHandler:          s.errorHandler,
-		ProxyHeader:           cfg.ProxyHeader,
+		// Bodies are streamed and read by limitBody, never reserved at the
+		// size a client declares (upload.go). BodyLimit only bounds what
+		// fasthttp reads ahead before the handlers run; multipart bodies are
+		// never parsed ahead of them.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    maxFormBody,
+		ReadTimeout:                  2 * time.Minute,
+		WriteTimeout:                 2 * time.Minute,
+		IdleTimeout:                  2 * time.Minute,
+		ErrorHandler:                 s.errorHandler,
+		ProxyHeader:                  cfg.ProxyHeader,
 	})
-	app.Use(s.recoverer, s.securityHeaders, s.requestLog)
-	app.Get("/assets/*", s.assets)
-	app.Use(s.loadSession, s.csrf)
 	s.routes = s.routeTable()
+	for _, r := range s.routes {
+		if r.upload != nil {
+			app.Add(r.method, r.path, markUpload(r.upload))
+		}
+	}
+	app.Use(s.recoverer, s.securityHeaders, s.requestLog, s.limitBody)
+	app.Get("/assets/*", s.assets)
+	app.Use(s.loadSession, s.uploadGate, s.csrf)
 	s.paths = map[string]bool{}
 	for _, r := range s.routes {
-		app.Add(r.method, r.path, s.guard(r), r.handler)
+		if r.upload != nil {
+			app.Add(r.method, r.path, s.guard(r), s.admitUpload, r.handler)
+		} else {
+			app.Add(r.method, r.path, s.guard(r), r.handler)
+		}
 		if r.method == fiber.MethodGet {
 			s.paths[r.path] = true
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"certreg/candidate"
+	"certreg/files"
 	"certreg/sheets"
 	"certreg/store"
 )
@@ -204,7 +205,8 @@ func (s *Server) reimportBatch(c *fiber.Ctx) error {
 		return s.renderBatch(c, fiber.StatusUnprocessableEntity, b, batchOpts{tab: "candidates", imp: v,
 			errs: map[string]string{"": "名单未通过检查，原名单未作改动。", "file": msg}})
 	}
-	name, content, err := workbookUpload(c)
+	form, err := s.readUpload(c, workbookUpload, nil)
+	defer form.close()
 	if err != nil {
 		var ue *uploadError
 		if !errors.As(err, &ue) {
@@ -212,7 +214,9 @@ func (s *Server) reimportBatch(c *fiber.Ctx) error {
 		}
 		return fail(&importView{FileError: ue.msg}, ue.msg)
 	}
-	res, err := s.checkWorkbook(a, b.ID, content)
+	wb := form.files[0]
+	name := files.CleanName(wb.Name)
+	res, err := s.checkWorkbook(a, b.ID, wb.Reader(), wb.Size)
 	if err != nil {
 		var fe *sheets.FileError
 		if !errors.As(err, &fe) {
@@ -221,7 +225,7 @@ func (s *Server) reimportBatch(c *fiber.Ctx) error {
 		return fail(&importView{FileName: name, FileError: fe.Message}, fe.Message)
 	}
 	if !res.OK() {
-		ref, err := s.st.StageWorkbook(a, content)
+		ref, err := s.st.StageWorkbook(a, wb)
 		if err != nil {
 			return err
 		}

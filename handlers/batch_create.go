@@ -10,6 +10,7 @@ import (
 
 	"certreg/candidate"
 	"certreg/data"
+	"certreg/files"
 	"certreg/sheets"
 	"certreg/store"
 )
@@ -91,7 +92,9 @@ func (s *Server) renderNewBatch(c *fiber.Ctx, status int, d batchNewData, errs m
 // checkNewBatch is step 1: the name and the workbook.
 func (s *Server) checkNewBatch(c *fiber.Ctx) error {
 	a := actorOf(c)
-	d := batchNewData{Step: 1, Name: c.FormValue("name")}
+	form, upErr := s.readUpload(c, workbookUpload, nil)
+	defer form.close()
+	d := batchNewData{Step: 1, Name: form.value("name")}
 	errs := map[string]string{}
 	if name, err := s.st.CheckBatchName(a, d.Name); err != nil {
 		msg, ok := userMessage(err)
@@ -102,16 +105,17 @@ func (s *Server) checkNewBatch(c *fiber.Ctx) error {
 	} else {
 		d.Name = name
 	}
-	fileName, content, err := workbookUpload(c)
-	if err != nil {
+	if upErr != nil {
 		var ue *uploadError
-		if !errors.As(err, &ue) {
-			return err
+		if !errors.As(upErr, &ue) {
+			return upErr
 		}
 		errs["file"] = ue.msg
 		return s.renderNewBatch(c, fiber.StatusUnprocessableEntity, d, errs)
 	}
-	res, err := s.checkWorkbook(a, 0, content)
+	wb := form.files[0]
+	fileName := files.CleanName(wb.Name)
+	res, err := s.checkWorkbook(a, 0, wb.Reader(), wb.Size)
 	if err != nil {
 		var fe *sheets.FileError
 		if !errors.As(err, &fe) {
@@ -121,7 +125,7 @@ func (s *Server) checkNewBatch(c *fiber.Ctx) error {
 		errs["file"] = fe.Message
 		return s.renderNewBatch(c, fiber.StatusUnprocessableEntity, d, errs)
 	}
-	ref, err := s.st.StageWorkbook(a, content)
+	ref, err := s.st.StageWorkbook(a, wb)
 	if err != nil {
 		return err
 	}
@@ -146,7 +150,9 @@ func (s *Server) checkNewBatch(c *fiber.Ctx) error {
 // database may have changed), the materials, and the batch saved in 待提交.
 func (s *Server) createBatch(c *fiber.Ctx) error {
 	a := actorOf(c)
-	d := batchNewData{Step: 2, Name: c.FormValue("name"), Ref: c.FormValue("ref"), FileName: c.FormValue("file_name")}
+	form, upErr := s.readUpload(c, materialsUpload, nil)
+	defer form.close()
+	d := batchNewData{Step: 2, Name: form.value("name"), Ref: form.value("ref"), FileName: form.value("file_name")}
 	content, err := s.st.StagedWorkbook(a, d.Ref)
 	if errors.Is(err, store.ErrNotFound) {
 		d.Step = 1
@@ -154,7 +160,7 @@ func (s *Server) createBatch(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	res, err := s.checkWorkbook(a, 0, content)
+	res, err := s.checkWorkbook(a, 0, bytes.NewReader(content), int64(len(content)))
 	if err != nil {
 		return err // it passed step 1: a file error now is not the user's
 	}
@@ -165,15 +171,14 @@ func (s *Server) createBatch(c *fiber.Ctx) error {
 		return s.renderNewBatch(c, fiber.StatusUnprocessableEntity, d, map[string]string{"file": "名单中有人员已不符合要求（例如已进入其他批次审核），请按下方列表修改后重新上传"})
 	}
 	d.preview(res.Candidates)
-	ups, err := readUploads(c)
-	if err != nil {
+	if upErr != nil {
 		var ue *uploadError
-		if !errors.As(err, &ue) {
-			return err
+		if !errors.As(upErr, &ue) {
+			return upErr
 		}
 		return s.renderNewBatch(c, fiber.StatusUnprocessableEntity, d, map[string]string{"files": ue.msg})
 	}
-	b, err := s.st.CreateBatch(a, store.NewBatch{Name: d.Name, Candidates: res.Candidates, Uploads: ups})
+	b, err := s.st.CreateBatch(a, store.NewBatch{Name: d.Name, Candidates: res.Candidates, Uploads: form.files})
 	if err != nil {
 		var ve *store.ValidationError
 		var ie *store.ImportError
@@ -232,7 +237,7 @@ func (s *Server) annotatedWorkbook(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.checkWorkbook(a, batchID, content)
+	res, err := s.checkWorkbook(a, batchID, bytes.NewReader(content), int64(len(content)))
 	if err != nil {
 		var fe *sheets.FileError
 		if errors.As(err, &fe) {

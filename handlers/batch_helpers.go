@@ -1,11 +1,9 @@
 package handlers
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/bytebufferpool"
@@ -69,98 +67,17 @@ func userMessage(err error) (string, bool) {
 	return stateConflict(err)
 }
 
-// Upload limits checked while reading a request, before the store's own
-// checks: they keep a request from making the server read more than needed.
-const (
-	maxWorkbookFiles = 1
-	maxMaterialFiles = store.MaxBatchDocs + store.MaxBatchImages
-)
-
-// uploadError is a refused upload, shown as a 422 with its message.
-type uploadError struct{ msg string }
-
-func (e *uploadError) Error() string { return e.msg }
-
-// formFiles returns the files of the multipart fields (nil when the request
-// is not multipart).
-func formFiles(c *fiber.Ctx, fields ...string) []*multipart.FileHeader {
-	form, err := c.MultipartForm()
-	if err != nil {
-		return nil
-	}
-	var out []*multipart.FileHeader
-	for _, f := range fields {
-		for _, fh := range form.File[f] {
-			if fh.Filename == "" && fh.Size == 0 {
-				continue // an empty file input
-			}
-			out = append(out, fh)
-		}
-	}
-	return out
-}
-
-// readUploads reads the files of the material fields, refusing more files
-// than a batch can hold before reading any.
-func readUploads(c *fiber.Ctx) ([]store.Upload, error) {
-	fhs := formFiles(c, "docs", "images", "files")
-	if len(fhs) > maxMaterialFiles {
-		return nil, &uploadError{fmt.Sprintf("一次选择了 %d 个文件：每个批次最多 %d 个文档和 %d 张图片", len(fhs), store.MaxBatchDocs, store.MaxBatchImages)}
-	}
-	out := make([]store.Upload, 0, len(fhs))
-	for _, fh := range fhs {
-		limit := int64(store.MaxDocSize)
-		if fh.Size > limit {
-			return nil, &uploadError{fmt.Sprintf("文件「%s」大小为 %.1f MB，超过每个文件 %d MB 的上限", fh.Filename, float64(fh.Size)/(1<<20), limit>>20)}
-		}
-		b, err := readFileHeader(fh, limit)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, store.Upload{Name: fh.Filename, Content: b})
-	}
-	return out, nil
-}
-
-func readFileHeader(fh *multipart.FileHeader, limit int64) ([]byte, error) {
-	f, err := fh.Open()
-	if err != nil {
-		return nil, fmt.Errorf("open upload: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read upload: %w", err)
-	}
-	return b, nil
-}
-
-// workbookUpload reads the one workbook of the field "file".
-func workbookUpload(c *fiber.Ctx) (name string, content []byte, err error) {
-	fhs := formFiles(c, "file")
-	switch {
-	case len(fhs) == 0:
-		return "", nil, &uploadError{"请选择填写好的合格人员名单（.xlsx 文件）"}
-	case len(fhs) > maxWorkbookFiles:
-		return "", nil, &uploadError{"只能上传一个名单文件"}
-	case fhs[0].Size > sheets.MaxFileSize:
-		return "", nil, &uploadError{fmt.Sprintf("文件大小为 %.1f MB，超过 %d MB 的上限，请分批导入", float64(fhs[0].Size)/(1<<20), sheets.MaxFileSize>>20)}
-	}
-	b, err := readFileHeader(fhs[0], sheets.MaxFileSize)
-	return fhs[0].Filename, b, err
-}
-
 // checkWorkbook reads an uploaded workbook for the actor's organisation with
 // every import rule: the sheet's own (sheets.Import, outside any
 // transaction) and then the database's (store.CheckImported). batchID is
 // the batch being re-imported, 0 for a new one. A file-level problem is a
 // *sheets.FileError.
-func (s *Server) checkWorkbook(a store.Actor, batchID uint64, content []byte) (*candidate.Result, error) {
+func (s *Server) checkWorkbook(a store.Actor, batchID uint64, r io.Reader, size int64) (*candidate.Result, error) {
 	sc, err := s.st.SheetScope(a.OrgID)
 	if err != nil {
 		return nil, err
 	}
-	res, err := sheets.Import(bytes.NewReader(content), int64(len(content)), sc)
+	res, err := sheets.Import(r, size, sc)
 	if err != nil {
 		return nil, err
 	}

@@ -43,7 +43,15 @@ func (c *client) multipart(path string, fields url.Values, files []upload, hdr m
 	if fields.Get("_csrf") == "" {
 		fields.Set("_csrf", c.csrf)
 	}
+	// The token comes first, as in the pages' forms: an upload's token is
+	// read from its first part (or the X-CSRF-Token header).
+	if err := mw.WriteField("_csrf", fields.Get("_csrf")); err != nil {
+		c.e.t.Fatal(err)
+	}
 	for k, vs := range fields {
+		if k == "_csrf" {
+			continue
+		}
 		for _, v := range vs {
 			if err := mw.WriteField(k, v); err != nil {
 				c.e.t.Fatal(err)

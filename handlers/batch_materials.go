@@ -22,7 +22,8 @@ func (s *Server) uploadMaterials(c *fiber.Ctx) error {
 	if _, _, err := s.ownEditable(c, b, "修改资料"); err != nil {
 		return s.batchFail(c, b, err, "files", "materials", nil)
 	}
-	ups, err := readUploads(c)
+	form, err := s.readUpload(c, materialsUpload, kindCounts(b.Files))
+	defer form.close()
 	if err != nil {
 		var ue *uploadError
 		if !errors.As(err, &ue) {
@@ -31,11 +32,12 @@ func (s *Server) uploadMaterials(c *fiber.Ctx) error {
 		return s.renderBatch(c, fiber.StatusUnprocessableEntity, b, batchOpts{tab: "materials",
 			errs: map[string]string{"": ue.msg, "files": ue.msg}})
 	}
-	nb, err := s.st.AddBatchFiles(actorOf(c), b.ID, ups)
+	n := len(form.files)
+	nb, err := s.st.AddBatchFiles(actorOf(c), b.ID, form.files)
 	if err != nil {
 		return s.batchFail(c, b, err, "files", "materials", nil)
 	}
-	s.flash(c, fmt.Sprintf("已上传 %d 个文件，现有文档 %d 个、图片 %d 张。", len(ups), len(nb.Docs()), len(nb.Images())))
+	s.flash(c, fmt.Sprintf("已上传 %d 个文件，现有文档 %d 个、图片 %d 张。", n, len(nb.Docs()), len(nb.Images())))
 	return s.redirect(c, "/batches/"+itoa(b.ID)+"?tab=materials")
 }
 

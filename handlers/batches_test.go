@@ -11,6 +11,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"certreg/files"
 	"certreg/store"
 )
 
@@ -440,11 +441,7 @@ func TestBatchWizardAndUploads(t *testing.T) {
 
 func hashOf(t *testing.T, b []byte) string {
 	t.Helper()
-	f, err := store.CheckUpload(store.Upload{Name: "x.png", Content: b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f.Hash
+	return files.Bytes("x", b).Hash
 }
 
 var _ = bytes.NewReader

@@ -15,6 +15,7 @@ import (
 
 	"certreg/assets"
 	"certreg/data"
+	"certreg/files"
 	"certreg/idcard"
 	"certreg/store"
 )
@@ -213,15 +214,9 @@ var funcs = template.FuncMap{
 	"itemOf": func(c store.CandidateView, batchID uint64, cur *store.CandidateView) reviewItem {
 		return reviewItem{C: c, BatchID: batchID, Active: cur != nil && cur.ID == c.ID}
 	},
-	"fileSize": func(n int64) string {
-		switch {
-		case n >= 1<<20:
-			return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-		case n >= 1<<10:
-			return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
-		}
-		return fmt.Sprintf("%d B", n)
-	},
+	"fileSize":    files.SizeLabel,
+	"fileType":    files.TypeLabel,
+	"uploadAttrs": uploadAttrs,
 	"orDash": func(s string) string {
 		if strings.TrimSpace(s) == "" {
 			return "—"

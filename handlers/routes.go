@@ -19,6 +19,7 @@ type route struct {
 	path    string
 	access  access
 	handler fiber.Handler
+	upload  *uploadSpec // a multipart body streamed to disk (upload.go); nil: a small form
 }
 
 var (
@@ -35,8 +36,11 @@ func types(t ...store.OrgType) access { return access{types: t} }
 // routeTable is every route of the application with who may call it. A test
 // walks the router and fails on any route that is not listed here.
 func (s *Server) routeTable() []route {
-	get := func(p string, a access, h fiber.Handler) route { return route{fiber.MethodGet, p, a, h} }
-	post := func(p string, a access, h fiber.Handler) route { return route{fiber.MethodPost, p, a, h} }
+	get := func(p string, a access, h fiber.Handler) route { return route{fiber.MethodGet, p, a, h, nil} }
+	post := func(p string, a access, h fiber.Handler) route { return route{fiber.MethodPost, p, a, h, nil} }
+	upload := func(p string, a access, u *uploadSpec, h fiber.Handler) route {
+		return route{fiber.MethodPost, p, a, h, u}
+	}
 	return []route{
 		get("/healthz", public, s.healthz),
 		get("/login", public, s.loginPage),
@@ -54,8 +58,8 @@ func (s *Server) routeTable() []route {
 
 		get("/batches", can(store.CapBatchManage), s.batches),
 		get("/batches/new", can(store.CapBatchManage), s.newBatchPage),
-		post("/batches/new", can(store.CapBatchManage), s.checkNewBatch),
-		post("/batches", can(store.CapBatchManage), s.createBatch),
+		upload("/batches/new", can(store.CapBatchManage), workbookUpload, s.checkNewBatch),
+		upload("/batches", can(store.CapBatchManage), materialsUpload, s.createBatch),
 		get("/batches/template.xlsx", can(store.CapBatchManage), s.batchTemplate),
 		get("/batches/annotated.xlsx", can(store.CapBatchManage), s.annotatedWorkbook),
 		post("/batches/reopen", can(store.CapBatchManage), s.reopenBatches),
@@ -63,13 +67,13 @@ func (s *Server) routeTable() []route {
 		post("/batches/:id/rename", can(store.CapBatchManage), s.renameBatch),
 		post("/batches/:id/delete", can(store.CapBatchManage), s.deleteBatch),
 		post("/batches/:id/submit", can(store.CapBatchManage), s.submitBatch),
-		post("/batches/:id/import", can(store.CapBatchManage), s.reimportBatch),
+		upload("/batches/:id/import", can(store.CapBatchManage), workbookUpload, s.reimportBatch),
 		post("/batches/:id/candidates", can(store.CapBatchManage), s.addCandidate),
 		get("/batches/:id/candidates/:cid", can(store.CapBatchManage, store.CapBatchReview), s.candidateRow),
 		get("/batches/:id/candidates/:cid/edit", can(store.CapBatchManage), s.editCandidate),
 		post("/batches/:id/candidates/:cid", can(store.CapBatchManage), s.updateCandidate),
 		post("/batches/:id/candidates/:cid/delete", can(store.CapBatchManage), s.removeCandidate),
-		post("/batches/:id/materials", can(store.CapBatchManage), s.uploadMaterials),
+		upload("/batches/:id/materials", can(store.CapBatchManage), materialsUpload, s.uploadMaterials),
 		get("/batches/:id/materials/:file", can(store.CapBatchManage, store.CapBatchReview), s.material),
 		post("/batches/:id/materials/:file/delete", can(store.CapBatchManage), s.removeMaterial),
 

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
+
+	"certreg/files"
 )
 
 // Hot backup (docs/security.md): a gzip'd tar holding a consistent copy of
@@ -22,7 +24,7 @@ import (
 // committed.
 
 // FilesDir is the folder of uploaded files inside the data directory.
-const FilesDir = "files"
+const FilesDir = files.FilesDir
 
 // WriteBackup streams a backup to w and records it in the log.
 func (s *Store) WriteBackup(a Actor, w io.Writer) error {

@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"certreg/candidate"
+	"certreg/files"
 )
 
 // BatchState is where a batch is in its life (docs/batches.md).
@@ -381,7 +382,7 @@ func (s *Store) CheckBatchName(a Actor, name string) (string, error) {
 type NewBatch struct {
 	Name       string
 	Candidates []candidate.Candidate // checked again inside the transaction
-	Uploads    []Upload              // supporting materials as received
+	Uploads    []*files.Upload       // supporting materials as received
 }
 
 // CreateBatch saves a new batch in 待提交 with its candidates and

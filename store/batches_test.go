@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"certreg/candidate"
+	"certreg/files"
 	"certreg/fixture"
 	"certreg/idcard"
 	"certreg/sheets"
@@ -465,7 +466,7 @@ func TestMovesOutsideTheDiagramAreRefused(t *testing.T) {
 func TestBatchScope(t *testing.T) {
 	w := fixture.Demo(t)
 	b := newDraft(t, w, "demo-unit", "范围", people(0, 2))
-	b, err := w.Store.AddBatchFiles(w.Actor(t, "demo-unit"), b.ID, []store.Upload{{Name: "计划.pdf", Content: []byte("%PDF-1.4 test")}})
+	b, err := w.Store.AddBatchFiles(w.Actor(t, "demo-unit"), b.ID, []*files.Upload{files.Bytes("计划.pdf", []byte("%PDF-1.4 test"))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -705,16 +706,12 @@ func TestMaterials(t *testing.T) {
 	w := fixture.Demo(t)
 	unit := w.Actor(t, "demo-unit")
 	b := newDraft(t, w, "demo-unit", "资料", people(0, 1))
-	pngs := make([]store.Upload, 21)
+	pngs := make([]*files.Upload, 21)
 	for i := range pngs {
-		pngs[i] = store.Upload{Name: fmt.Sprintf("图%d.png", i), Content: tinyPNG(t, i+1)}
+		pngs[i] = files.Bytes(fmt.Sprintf("图%d.png", i), tinyPNG(t, i+1))
 	}
-	onDisk := func(u store.Upload) bool {
-		f, err := store.CheckUpload(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = w.Store.ReadFile(f.Hash)
+	onDisk := func(u *files.Upload) bool {
+		_, err := w.Store.ReadFile(u.Hash)
 		return err == nil
 	}
 	// Too many: refused before anything is written.
@@ -736,8 +733,8 @@ func TestMaterials(t *testing.T) {
 	if _, err := w.Store.AddBatchFiles(unit, b.ID, pngs[20:]); !isValidation(err) || onDisk(pngs[20]) {
 		t.Fatalf("21st image: %v", err)
 	}
-	docs := []store.Upload{
-		{Name: "a.pdf", Content: []byte("%PDF-1.7 a")}, {Name: "b.pdf", Content: []byte("%PDF-1.7 b")}, {Name: "c.pdf", Content: []byte("%PDF-1.7 c")},
+	docs := []*files.Upload{
+		files.Bytes("a.pdf", []byte("%PDF-1.7 a")), files.Bytes("b.pdf", []byte("%PDF-1.7 b")), files.Bytes("c.pdf", []byte("%PDF-1.7 c")),
 	}
 	if _, err := w.Store.AddBatchFiles(unit, b.ID, docs); !isValidation(err) || !strings.Contains(err.Error(), "最多上传 2 个文档") {
 		t.Fatalf("3 documents: %v", err)
@@ -756,71 +753,28 @@ func TestMaterials(t *testing.T) {
 	// batch and writes nothing.
 	base := counts(t, w, "demo-unit")
 	_, err = w.Store.CreateBatch(unit, store.NewBatch{Name: "带资料", Candidates: people(3, 1),
-		Uploads: []store.Upload{{Name: "好.png", Content: tinyPNG(t, 77)}, {Name: "坏.png", Content: []byte("PK\x03\x04")}}})
-	if !isValidation(err) || onDisk(store.Upload{Name: "好.png", Content: tinyPNG(t, 77)}) {
+		Uploads: []*files.Upload{files.Bytes("好.png", tinyPNG(t, 77)), files.Bytes("坏.png", []byte("PK\x03\x04"))}})
+	if !isValidation(err) || onDisk(files.Bytes("好.png", tinyPNG(t, 77))) {
 		t.Fatalf("create with a bad material: %v", err)
 	}
 	wantCounts(t, w, "demo-unit", base, nil)
 	nb, err := w.Store.CreateBatch(unit, store.NewBatch{Name: "带资料", Candidates: people(3, 1),
-		Uploads: []store.Upload{{Name: "好.png", Content: tinyPNG(t, 77)}, {Name: "计划.pdf", Content: []byte("%PDF-1.4 plan")}}})
+		Uploads: []*files.Upload{files.Bytes("好.png", tinyPNG(t, 77)), files.Bytes("计划.pdf", []byte("%PDF-1.4 plan"))}})
 	if err != nil || len(nb.Images()) != 1 || len(nb.Docs()) != 1 {
 		t.Fatalf("create with materials: %v %+v", err, nb.Files)
 	}
 }
 
-func TestCheckUpload(t *testing.T) {
-	jpeg := tinyJPEG(t)
+// One bad upload refuses the lot and writes nothing. (Each rule of a
+// single file is tested in package files.)
+func TestOneBadUploadRefusesAll(t *testing.T) {
 	zipBytes := zipOf(t, map[string]string{"readme.txt": "hi"})
-	docx := zipOf(t, map[string]string{"[Content_Types].xml": "<x/>", "word/document.xml": "<w/>"})
-	xlsx := zipOf(t, map[string]string{"[Content_Types].xml": "<x/>", "xl/workbook.xml": "<w/>"})
-	ole := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 100)...)
-	big := append(tinyPNG(t, 1), make([]byte, store.MaxImageSize)...)
-	for _, tc := range []struct {
-		name    string
-		content []byte
-		kind    store.FileKind
-		msg     string
-	}{
-		{"照片.png", tinyPNG(t, 3), store.KindImage, ""},
-		{"照片.JPG", jpeg, store.KindImage, ""},
-		{"照片.jpeg", jpeg, store.KindImage, ""},
-		{"计划.pdf", []byte("%PDF-1.4\n"), store.KindDoc, ""},
-		{"计划.docx", docx, store.KindDoc, ""},
-		{"名单.xlsx", xlsx, store.KindDoc, ""},
-		{"旧.doc", ole, store.KindDoc, ""},
-		{"旧.xls", ole, store.KindDoc, ""},
-		{"伪装.png", zipBytes, "", "内容是ZIP 压缩包，与扩展名 .png 不符"},
-		{"伪装.pdf", jpeg, "", "内容是JPEG 图片，与扩展名 .pdf 不符"},
-		{"伪装.docx", zipBytes, "", "与扩展名 .docx 不符"},
-		{"伪装.xlsx", docx, "", "内容是Word 文档"},
-		{"伪装.jpg", tinyPNG(t, 2), "", "内容是PNG 图片"},
-		{"程序.exe", []byte("MZ"), "", "类型（.exe）不支持"},
-		{"无扩展名", []byte("%PDF"), "", "无扩展名"},
-		{"空.pdf", nil, "", "是空的"},
-		{"大.png", big, "", "超过每个图片 2 MB 的上限"},
-		{"大.pdf", append([]byte("%PDF"), make([]byte, store.MaxDocSize)...), "", "超过每个文档 10 MB 的上限"},
-		{"巨幅.png", hugePNGHeader(20000, 20000), "", "20000×20000 像素"},
-		{"截断.png", tinyPNG(t, 4)[:60], "", "已损坏"},
-	} {
-		f, err := store.CheckUpload(store.Upload{Name: tc.name, Content: tc.content})
-		if tc.msg == "" {
-			if err != nil || f.Kind != tc.kind || len(f.Hash) != 64 {
-				t.Errorf("%s: %v %+v", tc.name, err, f)
-			}
-			continue
-		}
-		if !isValidation(err) || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), tc.name) {
-			t.Errorf("%s: got %v, want %q", tc.name, err, tc.msg)
-		}
-	}
-	// One bad upload refuses the lot and writes nothing.
 	w := fixture.Demo(t)
 	b := newDraft(t, w, "demo-unit", "混合", people(0, 1))
-	if _, err := w.Store.AddBatchFiles(w.Actor(t, "demo-unit"), b.ID, []store.Upload{{Name: "好.png", Content: tinyPNG(t, 9)}, {Name: "坏.png", Content: zipBytes}}); err == nil {
+	if _, err := w.Store.AddBatchFiles(w.Actor(t, "demo-unit"), b.ID, []*files.Upload{files.Bytes("好.png", tinyPNG(t, 9)), files.Bytes("坏.png", zipBytes)}); err == nil {
 		t.Fatal("mixed uploads accepted")
 	}
-	f, _ := store.CheckUpload(store.Upload{Name: "好.png", Content: tinyPNG(t, 9)})
-	if _, err := w.Store.ReadFile(f.Hash); !errors.Is(err, store.ErrNotFound) {
+	if _, err := w.Store.ReadFile(files.Bytes("好.png", tinyPNG(t, 9)).Hash); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("good file of a refused upload was written: %v", err)
 	}
 }
@@ -829,7 +783,7 @@ func TestStagedWorkbookBelongsToItsUploader(t *testing.T) {
 	w := fixture.Demo(t)
 	unit, clerk := w.Actor(t, "demo-unit"), w.Actor(t, "hfjg-clerk")
 	wb := workbookOf(t, [][]string{rowOf(person(1))})
-	hash, err := w.Store.StageWorkbook(unit, wb)
+	hash, err := w.Store.StageWorkbook(unit, files.Bytes("名单.xlsx", wb))
 	if err != nil {
 		t.Fatal(err)
 	}

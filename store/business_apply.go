@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"certreg/candidate"
+	"certreg/files"
 )
 
 // BizApplication is what a unit submits for a business: the kind, the
@@ -19,7 +20,7 @@ type BizApplication struct {
 	Number                            string
 	NewName, NewIDNumber, NewWorkUnit string
 	Reason                            string
-	Proofs                            []Upload
+	Proofs                            []*files.Upload
 }
 
 // bizField maps the candidate columns to the application form's fields.
@@ -115,50 +116,27 @@ func hasControlChar(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
-// prepareProofs checks the proof images of an application (1–5 JPEG or PNG
-// images by content, each at most 200 KB) and writes them; none is written
-// unless all pass. keep is how many proofs the application keeps when ups
-// is empty (a resubmission without new images).
-func (s *Store) prepareProofs(ups []Upload, keep int) ([]StoredFile, error) {
+// Proofs is what the proof images of one application may be: 1–5 JPEG or
+// PNG images by content, each at most 200 KB.
+var Proofs = files.Policy{Owner: "证明材料", MinCount: MinBizProofs, Rules: []files.Rule{
+	{Kind: files.Image, MaxSize: MaxBizProofSize, MaxCount: MaxBizProofs},
+}}
+
+// prepareProofs checks the proof images of an application and keeps them;
+// none is kept unless all pass. keep is how many proofs the application
+// keeps when ups is empty (a resubmission without new images).
+func (s *Store) prepareProofs(ups []*files.Upload, keep int) ([]StoredFile, error) {
 	if len(ups) == 0 {
 		if keep >= MinBizProofs {
 			return nil, nil
 		}
 		return nil, invalid("proofs", "请上传证明材料图片（单位出具的纸质申请表等），至少 1 张")
 	}
-	if len(ups) > MaxBizProofs {
-		return nil, invalid("proofs", fmt.Sprintf("证明材料最多上传 %d 张图片（本次选择了 %d 张）", MaxBizProofs, len(ups)))
+	checked, err := Proofs.CheckAll(nil, ups)
+	if err != nil {
+		return nil, uploadInvalid("proofs", err)
 	}
-	files := make([]StoredFile, 0, len(ups))
-	seen := map[string]string{}
-	for _, u := range ups {
-		name := cleanFileName(u.Name)
-		if len(u.Content) > MaxBizProofSize {
-			return nil, invalid("proofs", fmt.Sprintf("图片「%s」大小为 %d KB，超过每张 200 KB 的上限，请压缩后再上传", name, (len(u.Content)+1023)/1024))
-		}
-		f, err := CheckUpload(u)
-		if err != nil {
-			if ve, ok := err.(*ValidationError); ok {
-				ve.Field = "proofs"
-			}
-			return nil, err
-		}
-		if f.Kind != KindImage {
-			return nil, invalid("proofs", fmt.Sprintf("文件「%s」不是图片：证明材料只能是 jpg 或 png 图片", name))
-		}
-		if prev, ok := seen[f.Hash]; ok {
-			return nil, invalid("proofs", fmt.Sprintf("图片「%s」与「%s」内容相同，请勿重复上传", f.Name, prev))
-		}
-		seen[f.Hash] = f.Name
-		f.Uploaded = s.Now()
-		files = append(files, f)
-	}
-	for i, u := range ups {
-		if _, err := s.writeFile(u.Content); err != nil {
-			return nil, fmt.Errorf("save proof %d: %w", i, err)
-		}
-	}
-	return files, nil
+	return s.keepUploads(ups, checked)
 }
 
 // applicantTx checks that the actor may apply for businesses (business.apply

@@ -2,7 +2,6 @@ package store
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -383,17 +382,4 @@ func markBizPrintTx(tx *bolt.Tx, orgID uint64, number string, bizID uint64) erro
 
 func unmarkBizPrintTx(tx *bolt.Tx, orgID uint64, number string) error {
 	return tx.Bucket(bBizPrint).Delete(key(itob(orgID), []byte(number)))
-}
-
-// checkStoredTx checks that a file was written to disk before the
-// transaction that refers to it.
-func (s *Store) checkStoredTx(f StoredFile) error {
-	p, err := s.FilePath(f.Hash)
-	if err != nil {
-		return fmt.Errorf("file %q: bad hash: %w", f.Name, err)
-	}
-	if st, err := os.Stat(p); err != nil || st.Size() != f.Size {
-		return fmt.Errorf("file %q is not stored (%v)", f.Name, err)
-	}
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"certreg/files"
 	"certreg/fixture"
 	"certreg/store"
 )
@@ -43,10 +44,10 @@ func issued(t *testing.T, w *fixture.World, username string, n, seed int) []stor
 	return certs
 }
 
-func proofs(t *testing.T, n int) []store.Upload {
-	out := make([]store.Upload, n)
+func proofs(t *testing.T, n int) []*files.Upload {
+	out := make([]*files.Upload, n)
 	for i := range out {
-		out[i] = store.Upload{Name: fmt.Sprintf("申请表%d.png", i+1), Content: tinyPNG(t, 100+i)}
+		out[i] = files.Bytes(fmt.Sprintf("申请表%d.png", i+1), tinyPNG(t, 100+i))
 	}
 	return out
 }
@@ -107,16 +108,16 @@ func TestBusinessApplicationRules(t *testing.T) {
 		{"ID of another valid certificate of the same trade", store.BizApplication{Kind: store.BizChange, Number: c.Number, NewIDNumber: other.IDNumber}, "new_id_number", other.Number},
 		{"reissue without reason", store.BizApplication{Kind: store.BizReissue, Number: c.Number, Reason: " "}, "reason", "请填写补办原因"},
 		{"cancel without reason", store.BizApplication{Kind: store.BizCancel, Number: c.Number}, "reason", "请填写注销原因"},
-		{"no proof", store.BizApplication{Kind: store.BizCancel, Number: c.Number, Reason: "x", Proofs: []store.Upload{}}, "proofs", "至少 1 张"},
+		{"no proof", store.BizApplication{Kind: store.BizCancel, Number: c.Number, Reason: "x", Proofs: []*files.Upload{}}, "proofs", "至少 1 张"},
 		{"six proofs", store.BizApplication{Kind: store.BizCancel, Number: c.Number, Reason: "x", Proofs: proofs(t, 6)}, "proofs", "最多上传 5 张"},
 		{"proof over 200 KB", store.BizApplication{Kind: store.BizCancel, Number: c.Number, Reason: "x",
-			Proofs: []store.Upload{{Name: "大.png", Content: append(tinyPNG(t, 1), make([]byte, 200<<10)...)}}}, "proofs", "200 KB"},
+			Proofs: []*files.Upload{files.Bytes("大.png", append(tinyPNG(t, 1), make([]byte, 200<<10)...))}}, "proofs", "200 KB"},
 		{"a PDF named .png", store.BizApplication{Kind: store.BizCancel, Number: c.Number, Reason: "x",
-			Proofs: []store.Upload{{Name: "表.png", Content: []byte("%PDF-1.4 x")}}}, "proofs", "PDF"},
+			Proofs: []*files.Upload{files.Bytes("表.png", []byte("%PDF-1.4 x"))}}, "proofs", "PDF"},
 		{"a PDF", store.BizApplication{Kind: store.BizCancel, Number: c.Number, Reason: "x",
-			Proofs: []store.Upload{{Name: "表.pdf", Content: []byte("%PDF-1.4 x")}}}, "proofs", "图片"},
+			Proofs: []*files.Upload{files.Bytes("表.pdf", []byte("%PDF-1.4 x"))}}, "proofs", "图片"},
 		{"the same image twice", store.BizApplication{Kind: store.BizCancel, Number: c.Number, Reason: "x",
-			Proofs: []store.Upload{{Name: "a.png", Content: tinyPNG(t, 1)}, {Name: "b.png", Content: tinyPNG(t, 1)}}}, "proofs", "内容相同"},
+			Proofs: []*files.Upload{files.Bytes("a.png", tinyPNG(t, 1)), files.Bytes("b.png", tinyPNG(t, 1))}}, "proofs", "内容相同"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := try(tc.app)

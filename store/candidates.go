@@ -14,6 +14,7 @@ import (
 
 	"certreg/candidate"
 	"certreg/data"
+	"certreg/files"
 	"certreg/idcard"
 )
 
@@ -613,63 +614,25 @@ func (s *Store) markTx(tx *bolt.Tx, a Actor, b *Batch, candID uint64, failed boo
 	return s.logTx(tx, a, ActCandidateMark, b.Name, "标记不通过："+c.Name)
 }
 
-// checkMaterials checks materials added to those a batch has: the
-// per-kind limits and no file twice.
-func checkMaterials(existing, add []StoredFile) error {
-	docs, images := 0, 0
-	have := map[string]string{}
-	for _, f := range existing {
-		have[f.Hash] = f.Name
-		if f.Kind == KindImage {
-			images++
-		} else {
-			docs++
-		}
-	}
-	newDocs, newImages := 0, 0
-	for _, f := range add {
-		if prev, ok := have[f.Hash]; ok {
-			return invalid("files", fmt.Sprintf("文件「%s」与已上传的「%s」内容相同，请勿重复上传", f.Name, prev))
-		}
-		have[f.Hash] = f.Name
-		if f.Kind == KindImage {
-			newImages++
-		} else {
-			newDocs++
-		}
-	}
-	if docs+newDocs > MaxBatchDocs {
-		return invalid("files", fmt.Sprintf("每个批次最多上传 %d 个文档（已有 %d 个，本次选择了 %d 个）", MaxBatchDocs, docs, newDocs))
-	}
-	if images+newImages > MaxBatchImages {
-		return invalid("files", fmt.Sprintf("每个批次最多上传 %d 张图片（已有 %d 张，本次选择了 %d 张）", MaxBatchImages, images, newImages))
-	}
-	return nil
-}
-
 // checkFilesTx checks, inside the transaction that refers to them, the
-// materials added to a batch: checkMaterials, and that each file was written
-// to disk before this transaction.
+// materials added to a batch: the counts against those it has, and that
+// each file was kept before this transaction.
 func (s *Store) checkFilesTx(existing, add []StoredFile) error {
 	for _, f := range add {
 		if f.Kind != KindDoc && f.Kind != KindImage {
 			return fmt.Errorf("file %q of unknown kind %q", f.Name, f.Kind)
 		}
-		p, err := s.FilePath(f.Hash)
-		if err != nil {
-			return fmt.Errorf("file %q: bad hash: %w", f.Name, err)
-		}
-		if st, err := os.Stat(p); err != nil || st.Size() != f.Size {
-			return fmt.Errorf("file %q is not stored (%v)", f.Name, err)
+		if err := s.checkStoredTx(f); err != nil {
+			return err
 		}
 	}
-	return checkMaterials(existing, add)
+	return uploadInvalid("files", Materials.CheckCounts(infos(existing), infos(add)))
 }
 
 // AddBatchFiles adds materials to a draft or rejected batch: every upload
-// is checked (CheckUpload and the limits) before any is written, the files
-// are written and synced, and then the transaction refers to them.
-func (s *Store) AddBatchFiles(a Actor, id uint64, ups []Upload) (Batch, error) {
+// is checked (Materials: sizes and types, counts, then decoding) before any
+// is kept, the files are kept, and then the transaction refers to them.
+func (s *Store) AddBatchFiles(a Actor, id uint64, ups []*files.Upload) (Batch, error) {
 	if len(ups) == 0 {
 		return Batch{}, invalid("files", "请选择要上传的文件")
 	}

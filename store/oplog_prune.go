@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
+
+	"certreg/files"
 )
 
 // Operation-log retention: the province chooses how many months the log
@@ -86,7 +88,7 @@ func (s *Store) PruneLogs() (int, string, error) {
 	if err := f.Close(); err != nil {
 		return total, name, err
 	}
-	if err := syncDir(s.LogArchiveDir()); err != nil {
+	if err := files.SyncDir(s.LogArchiveDir()); err != nil {
 		return total, name, err
 	}
 	err = s.Log(Actor{Username: "系统"}, ActLogPrune, filepath.Base(name), fmt.Sprintf("归档并删除 %d 条 %s 之前的日志", total, cutoff.In(cst).Format("2006-01-02")), true)

@@ -14,6 +14,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"certreg/candidate"
+	"certreg/files"
 	"certreg/idcard"
 )
 
@@ -274,22 +275,22 @@ func (s *Store) seedDemoBatchTx(tx *bolt.Tx, rng *rand.Rand, now time.Time, d de
 // demo batches (files are content-addressed), and returns them as materials.
 func (s *Store) demoFiles(at time.Time) ([]StoredFile, error) {
 	demoFilesOnce.Do(func() {
-		demoFileData = []Upload{{Name: "培训计划及课时安排.pdf", Content: demoPDF("Training plan and attendance record")}}
+		demoFileData = []*files.Upload{files.Bytes("培训计划及课时安排.pdf", demoPDF("Training plan and attendance record"))}
 		for i, name := range []string{"培训签到表（第1页）.png", "实操考核现场照片.png"} {
 			img, err := demoPNG(i, i == 1)
 			if err != nil {
 				demoFilesErr = err
 				return
 			}
-			demoFileData = append(demoFileData, Upload{Name: name, Content: img})
+			demoFileData = append(demoFileData, files.Bytes(name, img))
 		}
-		for _, u := range demoFileData {
-			f, err := CheckUpload(u)
-			if err != nil {
-				demoFilesErr = err
-				return
-			}
-			demoFileMeta = append(demoFileMeta, f)
+		checked, err := Materials.CheckAll(nil, demoFileData)
+		if err != nil {
+			demoFilesErr = err
+			return
+		}
+		for _, i := range checked {
+			demoFileMeta = append(demoFileMeta, storedFile(i, time.Time{}))
 		}
 	})
 	if demoFilesErr != nil {
@@ -297,7 +298,7 @@ func (s *Store) demoFiles(at time.Time) ([]StoredFile, error) {
 	}
 	out := make([]StoredFile, len(demoFileMeta))
 	for i, u := range demoFileData {
-		if _, err := s.writeFile(u.Content); err != nil {
+		if err := s.files.Keep(u); err != nil {
 			return nil, err
 		}
 		out[i] = demoFileMeta[i]
@@ -308,7 +309,7 @@ func (s *Store) demoFiles(at time.Time) ([]StoredFile, error) {
 
 var (
 	demoFilesOnce sync.Once
-	demoFileData  []Upload
+	demoFileData  []*files.Upload
 	demoFileMeta  []StoredFile
 	demoFilesErr  error
 )

@@ -3,6 +3,8 @@ package store
 import (
 	"fmt"
 	"sort"
+
+	"certreg/files"
 )
 
 // The demo's certificate businesses: demo-unit and demo-direct hold
@@ -32,7 +34,7 @@ func (s *Store) seedDemoBusinesses() error {
 	if len(proof) > MaxBizProofSize {
 		return fmt.Errorf("demo proof image of %d bytes is over the limit", len(proof))
 	}
-	proofs := []Upload{{Name: "证书变更申请表.png", Content: proof}}
+	proofs := []*files.Upload{files.Bytes("证书变更申请表.png", proof)}
 	plan := []demoBiz{
 		// demo-unit: one of each state.
 		{owner: "demo-unit", app: BizApplication{Kind: BizChange, NewName: "王晓明"}},

@@ -18,6 +18,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"certreg/files"
 )
 
 // Errors that callers test with errors.Is.
@@ -50,8 +52,9 @@ func (e *ForbiddenError) Is(target error) bool { return target == ErrForbidden }
 
 // Store is the application's database.
 type Store struct {
-	db  *bolt.DB
-	dir string
+	db    *bolt.DB
+	dir   string
+	files *files.Dir
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -72,7 +75,12 @@ func Open(dir string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s := &Store{db: db, dir: dir, Now: time.Now}
+	fd, err := files.Open(dir)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &Store{db: db, dir: dir, files: fd, Now: time.Now}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, err
