@@ -1,7 +1,8 @@
 // Package files owns the files users upload: what an upload may contain
 // (types recognised by content, not by name; size and count limits that
 // the caller gives as a Policy; a memory budget for decoding images, checked
-// on the header before any decoding) and where accepted files are kept.
+// on the header before any decoding) and where accepted files are kept. The
+// rules are in docs/security.md (Uploads and downloads).
 //
 // Kept files live under <data dir>/files, each named by the SHA-256 of its
 // content, outside any served folder. A file is complete, synced, and its

@@ -20,7 +20,7 @@ import (
 	"certreg/store"
 )
 
-// Request bodies. fasthttp reserves a buffer of the declared Content-Length
+// Request bodies (the rules: docs/security.md, Requests). fasthttp reserves a buffer of the declared Content-Length
 // before a handler runs, so a server that accepts large bodies on any route
 // can be made to reserve gigabytes by strangers who declare them and never
 // send them. The server therefore streams every body (StreamRequestBody:
