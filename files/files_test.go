@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -135,17 +136,15 @@ func TestImageDecodeBudget(t *testing.T) {
 	}
 }
 
-// The image of the report: a 385 KB PNG of 6300×6300 16-bit RGBA with real
-// picture data, well under the 2 MB cap, is refused while allocating
-// almost nothing (decoding it would take 303 MB).
+// The image of the report: a PNG of 6300×6300 16-bit RGBA with real picture
+// data, well under the 2 MB cap, is refused while allocating almost nothing
+// (decoding it would take 303 MB).
 func TestSmallFileHugeImageRefusedWithoutDecoding(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a 300 MB picture's data stream")
-	}
 	content := craftPNG(t, pngSpec{w: 6300, h: 6300, depth: 16, colorType: 6}, true)
 	if len(content) > 2<<20 {
 		t.Fatalf("crafted PNG is %d bytes", len(content))
 	}
+	t.Logf("6300×6300 16-bit RGBA PNG: %d bytes", len(content))
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -289,5 +288,17 @@ func TestReceiveAndKeep(t *testing.T) {
 	h, err := d.Put([]byte("内存中的内容"))
 	if err != nil || !d.Has(h, int64(len("内存中的内容"))) {
 		t.Fatalf("put: %v", err)
+	}
+}
+
+// The crafted picture data of the tests is a valid PNG.
+func TestCraftedPNGDecodes(t *testing.T) {
+	content := craftPNG(t, pngSpec{w: 300, h: 200, depth: 16, colorType: 6}, true)
+	img, err := png.Decode(bytes.NewReader(content))
+	if err != nil || img.Bounds().Dx() != 300 || img.Bounds().Dy() != 200 {
+		t.Fatalf("crafted PNG: %v", err)
+	}
+	if _, err := materials.CheckAll(nil, []*files.Upload{files.Bytes("小.png", content)}); err != nil {
+		t.Fatalf("a valid small 16-bit PNG refused: %v", err)
 	}
 }

@@ -351,6 +351,8 @@ func (s *Server) readUpload(c *fiber.Ctx, spec *uploadSpec, have map[files.Kind]
 	case errors.As(err, &ue):
 		return form, err
 	}
+	// The client went away or the disk failed: the log says which.
+	s.log.Warn("upload not received", "path", c.Path(), "err", err.Error())
 	return nil, fiber.NewError(fiber.StatusBadRequest, "上传未完成，请重新上传。")
 }
 
