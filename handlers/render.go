@@ -319,8 +319,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		case fiber.StatusMethodNotAllowed:
 			msg = "不支持该请求方式。"
 		case fiber.StatusRequestEntityTooLarge:
-			// Invalid input like any other: 422 with the limit in words.
-			code, msg = fiber.StatusUnprocessableEntity, "上传的内容过大：一次提交的文件合计不能超过 60 MB，请分批上传。"
+			// Invalid input like any other: 422 with the limit in words
+			// (bodies are limited in upload.go; this is a fallback).
+			code, msg = fiber.StatusUnprocessableEntity, formTooLarge
 		case fiber.StatusTooManyRequests, fiber.StatusForbidden, fiber.StatusUnprocessableEntity:
 			msg = fe.Message
 		default:

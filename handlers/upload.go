@@ -87,7 +87,7 @@ const (
 	// known: the first part, holding the token.
 	peekLimit = 8 << 10
 	// uploadReadTime is how long an admitted upload may take to arrive
-	// (10 MB at 140 kbit/s).
+	// (60 MB at 0.8 Mbit/s).
 	uploadReadTime = 10 * time.Minute
 )
 
