@@ -301,3 +301,77 @@
     if (f && f.enctype === "multipart/form-data" && tooBig(f)) refuse(e, f);
   });
 })();
+
+// Certificate businesses (issue 9): 姓名 and 身份证号 cannot change in one
+// application, so filling one disables the other (data-exclusive names the
+// other field); the proof images are checked for count and size as they are
+// chosen and again before sending (data-proofs-min/max, data-proof-kb on
+// the form). The server checks both anyway.
+(function () {
+  "use strict";
+  function exclusive() {
+    document.querySelectorAll("input[data-exclusive]").forEach(function (input) {
+      var other = document.getElementById(input.dataset.exclusive);
+      if (!other) return;
+      // Both filled (a refused form shown again): both stay editable.
+      var block = input.value.trim() !== "" && other.value.trim() === "";
+      other.disabled = block;
+      other.title = block ? "姓名和身份证号不能在同一次申请中变更" : "";
+    });
+  }
+  document.addEventListener("input", function (e) { if (e.target.dataset && e.target.dataset.exclusive !== undefined) exclusive(); });
+  document.addEventListener("DOMContentLoaded", exclusive);
+
+  function proofProblem(form, list) {
+    var input = form.querySelector('input[type=file][name="proofs"]');
+    if (!input) return "";
+    var files = Array.prototype.slice.call(input.files || []);
+    var min = +form.dataset.proofsMin || 0, max = +form.dataset.proofsMax || 5, kb = +form.dataset.proofKb || 200;
+    if (list) {
+      list.innerHTML = "";
+      list.hidden = files.length === 0;
+      files.forEach(function (f) {
+        var li = document.createElement("li");
+        var bad = f.size > kb * 1024 || !/\.(jpe?g|png)$/i.test(f.name);
+        if (bad) li.className = "bad";
+        var name = document.createElement("span");
+        name.textContent = f.name;
+        var size = document.createElement("span");
+        size.textContent = Math.ceil(f.size / 1024) + " KB" + (bad ? (f.size > kb * 1024 ? "（超过 " + kb + " KB）" : "（不是 jpg/png）") : "");
+        li.appendChild(name); li.appendChild(size); list.appendChild(li);
+      });
+    }
+    if (files.length < min) return "请选择证明材料图片（单位出具的纸质申请表等），至少 " + min + " 张。";
+    if (files.length > max) return "证明材料最多上传 " + max + " 张图片（已选择 " + files.length + " 张）。";
+    for (var i = 0; i < files.length; i++) {
+      if (!/\.(jpe?g|png)$/i.test(files[i].name)) return "文件「" + files[i].name + "」不是 jpg 或 png 图片。";
+      if (files[i].size > kb * 1024) return "图片「" + files[i].name + "」大小为 " + Math.ceil(files[i].size / 1024) + " KB，超过每张 " + kb + " KB 的上限，请压缩后再上传。";
+    }
+    return "";
+  }
+  function show(form, msg) {
+    var box = form.querySelector("#proofs-error");
+    var field = form.querySelector("#proofs-field");
+    if (box) { box.textContent = msg; box.hidden = !msg; }
+    if (field) field.classList.toggle("invalid", !!msg);
+  }
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    if (!input || input.name !== "proofs" || input.type !== "file") return;
+    var form = input.closest("form[data-proofs-max]");
+    if (!form) return;
+    show(form, proofProblem(form, form.querySelector("#proof-picked")));
+  });
+  // On the window, so it runs before the confirmation dialog and the
+  // double-submit guard (document listeners).
+  window.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.dataset || form.dataset.proofsMax === undefined) return;
+    var msg = proofProblem(form, null);
+    if (!msg) return;
+    e.preventDefault();
+    e.stopPropagation();
+    show(form, msg);
+    if (window.appToast) window.appToast(msg, "error");
+  }, true);
+})();

@@ -11,9 +11,11 @@ import (
 
 // The certificate detail (docs/certificates.md): every field with the full ID
 // number (the caller's scope only), status, version, print status and
-// history, the registration's batch with its review log, and the actions
-// the caller may take on it: print and set the print status (its own unit),
-// cancel or activate (the province).
+// history, the registration's batch with its review log, every business on
+// it with its review log, and the actions the caller may take on it: print
+// and set the print status (its own unit), start a 变更/补办/注销 (its own
+// unit, when valid and without an open business), cancel or activate (the
+// province).
 
 type certDetailData struct {
 	Cert       store.Certificate
@@ -30,6 +32,18 @@ type certDetailData struct {
 	Issuer     string // the issuing organisation as "名称 代码"
 	Form       map[string]string
 	StatusForm string // which status form the errors belong to
+	// The certificate's businesses (oldest first) with where the caller
+	// opens each, its open one, and whether the caller may start one.
+	Businesses []certBiz
+	OpenBiz    *certBiz
+	CanApply   bool
+}
+
+// certBiz is a business of the certificate and the page where the caller
+// opens it ("" when none).
+type certBiz struct {
+	Biz store.Business
+	URL string
 }
 
 // numberParam reads a 14-digit :number; anything else is not found.
@@ -99,6 +113,18 @@ func (s *Server) renderCertDetailOf(c *fiber.Ctx, number string, status int, for
 			return err
 		}
 	}
+	bizs, open, err := s.st.CertificateBusinesses(w.org, cert.Number)
+	if err != nil {
+		return err
+	}
+	for _, b := range bizs {
+		cb := certBiz{Biz: b, URL: s.bizURL(w, b)}
+		d.Businesses = append(d.Businesses, cb)
+		if open != nil && open.ID == b.ID {
+			d.OpenBiz = &cb
+		}
+	}
+	d.CanApply = cert.OrgID == w.org.ID && w.can(store.CapBusinessApply) && cert.Status == store.CertValid && open == nil
 	return s.render(c, status, tplCertDetail, "证书 "+cert.Number, d, errs)
 }
 
@@ -144,4 +170,18 @@ func formErrors(err error) (map[string]string, error) {
 		return map[string]string{"": ve.Message}, nil
 	}
 	return map[string]string{ve.Field: ve.Message, "": "请修正标出的内容后再提交。"}, nil
+}
+
+// bizURL is the page where the caller opens a business: its applicant's
+// 已申请业务, a reviewer's review page, or the province's overview.
+func (s *Server) bizURL(w *who, b store.Business) string {
+	switch {
+	case b.OrgID == w.org.ID && w.can(store.CapBusinessApply):
+		return bizAppliedURL(b.ID)
+	case b.OrgID != w.org.ID && w.can(store.CapBusinessReview):
+		return "/reviews/business/" + itoa(b.ID)
+	case w.can(store.CapBusinessOverview):
+		return "/business/overview/" + itoa(b.ID)
+	}
+	return ""
 }

@@ -184,7 +184,7 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 			d.Page = page
 		}
 	}
-	d.Pager = newCertPager(vals, f, d.Page)
+	d.Pager = newCertPager("/certificates", vals, f, d.Page)
 	if d.ShowOrg {
 		d.Issuers = map[uint64]string{}
 		for _, ct := range d.Page.Certs {
@@ -262,7 +262,8 @@ func firstValue(m map[string]string) string {
 	return ""
 }
 
-func newCertPager(vals url.Values, f certForm, page store.CertPage) certPager {
+// newCertPager pages a certificate list at base (the library, or 申请业务).
+func newCertPager(base string, vals url.Values, f certForm, page store.CertPage) certPager {
 	size := f.size()
 	v := url.Values{}
 	for k, x := range vals {
@@ -270,7 +271,7 @@ func newCertPager(vals url.Values, f certForm, page store.CertPage) certPager {
 	}
 	p := certPager{Exact: page.Exact, Page: f.Page}
 	if page.Exact {
-		p.Full = newPager("/certificates", v, f.Page, size, page.Total)
+		p.Full = newPager(base, v, f.Page, size, page.Total)
 	} else {
 		link := func(n int) string {
 			w := url.Values{}
@@ -280,7 +281,7 @@ func newCertPager(vals url.Values, f certForm, page store.CertPage) certPager {
 			if n > 1 {
 				w.Set("page", strconv.Itoa(n))
 			}
-			return "/certificates?" + w.Encode()
+			return base + "?" + w.Encode()
 		}
 		if f.Page > 1 {
 			p.PrevURL = link(f.Page - 1)

@@ -18,13 +18,15 @@ import (
 // store.MaxPrintBatch), as one PDF with a page each in the chosen format.
 // The PDF is made first and the print recorded after, so a certificate that
 // cannot be printed records nothing. The print status can also be set by
-// hand. Both actions come from the list (field q: its query) or from a
-// detail page (field from: the number), and answer errors there with 422.
+// hand. Both actions come from the list (field q: its query), from a
+// detail page (field from: the number) or from 业务打印 (field back), and
+// answer errors there with 422.
 
 // printOrigin is where a print action came from.
 type printOrigin struct {
 	query  url.Values // the list's filters
 	number string     // or a certificate's detail page
+	back   string     // or another list that prints (field back: bizPrintPath)
 }
 
 func parseOrigin(c *fiber.Ctx) printOrigin {
@@ -32,10 +34,16 @@ func parseOrigin(c *fiber.Ctx) printOrigin {
 	if v, err := url.ParseQuery(c.FormValue("q")); err == nil {
 		o.query = v
 	}
+	if c.FormValue("back") == bizPrintPath {
+		o.back = bizPrintPath
+	}
 	return o
 }
 
 func (o printOrigin) url() string {
+	if o.back != "" {
+		return o.back
+	}
 	if n := o.number; len(n) == 14 && strings.Trim(n, "0123456789") == "" {
 		return "/certificates/" + n
 	}
@@ -47,6 +55,9 @@ func (o printOrigin) url() string {
 
 // fail shows a message on the page the action came from, with 422.
 func (s *Server) printFail(c *fiber.Ctx, o printOrigin, msg string) error {
+	if o.back == bizPrintPath {
+		return s.renderBizPrint(c, fiber.StatusUnprocessableEntity, msg)
+	}
 	if len(o.number) == 14 && strings.Trim(o.number, "0123456789") == "" {
 		return s.renderCertDetailOf(c, o.number, fiber.StatusUnprocessableEntity, nil, map[string]string{"": msg}, "")
 	}

@@ -67,14 +67,19 @@ func (s *Server) home(c *fiber.Ctx) error {
 			return err
 		}
 	}
+	biz, err := s.bizTodo(w)
+	if err != nil {
+		return err
+	}
+	d.Todo = append(d.Todo, biz...)
 	var candidates []quickLink
 	switch w.org.Type {
 	case store.Unit, store.Direct:
 		candidates = []quickLink{
 			{"新建批次", "/batches/new", "下载模板、导入合格人员名单"},
 			{"证书打印", "/certificates", "打印本单位的证书"},
-			{"申请证书业务", "/business", "变更、补办、注销"},
-			{"已申请业务", "/business/applied", "查看业务审核进度"},
+			{"发起证书业务", "/business", "变更、补办、注销"},
+			{"查看已申请业务", "/business/applied", "查看业务审核进度"},
 		}
 	default:
 		candidates = []quickLink{
@@ -126,4 +131,30 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable")
 	}
 	return c.SendString("ok")
+}
+
+// bizTodo is the caller's certificate businesses to do, from the counters:
+// for a reviewer the businesses waiting per kind, for a unit or 省直所 its
+// applications under review and those rejected.
+func (s *Server) bizTodo(w *who) ([]todoItem, error) {
+	var out []todoItem
+	if w.can(store.CapBusinessReview) {
+		queue, err := s.st.BizQueueCounts(w.org.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range store.BizKinds {
+			out = append(out, todoItem{Label: "待审核" + k.Label() + "业务", Path: "/reviews/business?kind=" + string(k), Count: queue[k], Tone: "warn"})
+		}
+	}
+	if w.can(store.CapBusinessApply) {
+		st, err := s.st.BizStateCounts(w.org.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out,
+			todoItem{Label: "审核中的业务", Path: "/business/applied", Count: st[store.BizPendingDept] + st[store.BizPendingProvince], Tone: "info"},
+			todoItem{Label: "审核不通过的业务", Path: "/business/applied?state=rejected", Count: st[store.BizRejected], Tone: "err"})
+	}
+	return out, nil
 }

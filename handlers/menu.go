@@ -42,7 +42,9 @@ var menuGroups = []struct {
 		{label: "号段维护", path: "/segments", icon: "segment", caps: []store.Cap{store.CapSegmentManage}},
 	}},
 	{"证书业务", []menuDef{
-		{label: "证书业务", path: "/business", icon: "business", caps: []store.Cap{store.CapBusinessApply}},
+		{label: "申请业务", path: "/business", icon: "business", caps: []store.Cap{store.CapBusinessApply}},
+		{label: "已申请业务", path: "/business/applied", icon: "batch", caps: []store.Cap{store.CapBusinessApply}},
+		{label: "业务打印", path: "/business/print", icon: "printer", caps: []store.Cap{store.CapCertPrint}, types: []store.OrgType{store.Unit, store.Direct}},
 		{label: "业务审核", path: "/reviews/business", icon: "review", caps: []store.Cap{store.CapBusinessReview}},
 		{label: "业务总览", path: "/business/overview", icon: "overview", caps: []store.Cap{store.CapBusinessOverview}},
 	}},
@@ -58,9 +60,12 @@ var menuGroups = []struct {
 	}},
 }
 
-// menu builds the left menu for the caller, marking the entry of current.
+// menu builds the left menu for the caller, marking the entry of current:
+// the one with the longest path that is current or a parent of it, so
+// /business/applied/7 marks 已申请业务 and not 申请业务 (/business).
 func (s *Server) menu(w *who, current string) []menuGroup {
 	var out []menuGroup
+	best := ""
 	for _, g := range menuGroups {
 		mg := menuGroup{Label: g.label}
 		for _, d := range g.items {
@@ -71,14 +76,27 @@ func (s *Server) menu(w *who, current string) []menuGroup {
 			if l, ok := d.labelFor[w.org.Type]; ok {
 				label = l
 			}
-			active := current == d.path || (d.path != "/" && strings.HasPrefix(current, d.path+"/"))
-			mg.Items = append(mg.Items, menuItem{Label: label, Path: d.path, Icon: d.icon, Active: active})
+			if menuMatches(d.path, current) && len(d.path) > len(best) {
+				best = d.path
+			}
+			mg.Items = append(mg.Items, menuItem{Label: label, Path: d.path, Icon: d.icon})
 		}
 		if len(mg.Items) > 0 {
 			out = append(out, mg)
 		}
 	}
+	for _, g := range out {
+		for i := range g.Items {
+			g.Items[i].Active = g.Items[i].Path == best
+		}
+	}
 	return out
+}
+
+// menuMatches reports whether the menu entry at path covers the page at
+// current: the same page or one below it.
+func menuMatches(path, current string) bool {
+	return current == path || (path != "/" && strings.HasPrefix(current, path+"/"))
 }
 
 func allowedMenu(w *who, d menuDef) bool {

@@ -106,8 +106,29 @@ const (
 	tplStatsChart  = "stats/_chart"
 )
 
+// Certificate businesses (issue 9).
+const (
+	tplBizCerts        = "business/certs"
+	tplBizCertTable    = "business/_certs"
+	tplBizNew          = "business/new"
+	tplBizApplied      = "business/applied"
+	tplBizAppliedRows  = "business/_applied_rows"
+	tplBizShow         = "business/show"
+	tplBizDetail       = "business/_detail"
+	tplBizLog          = "business/_log"
+	tplBizPrint        = "business/print"
+	tplBizPrintTable   = "business/_print_table"
+	tplBizOverview     = "business/overview"
+	tplBizOverviewRows = "business/_overview_rows"
+	tplReviewBizList   = "reviews/business_list"
+	tplReviewBizRows   = "reviews/_business_rows"
+	tplReviewBiz       = "reviews/business"
+)
+
 var allTemplates = []string{layoutMain, layoutPlain, layoutHead,
 	tplStats, tplStatsResult, tplStatsState, tplStatsChart,
+	tplBizCerts, tplBizCertTable, tplBizNew, tplBizApplied, tplBizAppliedRows, tplBizShow, tplBizDetail, tplBizLog,
+	tplBizPrint, tplBizPrintTable, tplBizOverview, tplBizOverviewRows, tplReviewBizList, tplReviewBizRows, tplReviewBiz,
 	tplCertList, tplCertTable, tplCertDetail, tplFormats, tplFormat, tplFormatProblems, tplVerify,
 	tplBatches, tplBatchRows, tplBatchNew, tplBatch, tplImportErrors, tplCandRow, tplCandEdit, tplCandAdd, tplCandCount, tplCandidate, tplCandFields,
 	tplLogin, tplDemoCode, tplCode, tplSetup, tplRecoveryCodes,
@@ -214,9 +235,11 @@ var funcs = template.FuncMap{
 	"itemOf": func(c store.CandidateView, batchID uint64, cur *store.CandidateView) reviewItem {
 		return reviewItem{C: c, BatchID: batchID, Active: cur != nil && cur.ID == c.ID}
 	},
-	"fileSize":    files.SizeLabel,
-	"fileType":    files.TypeLabel,
-	"uploadAttrs": uploadAttrs,
+	"fileSize":      files.SizeLabel,
+	"fileType":      files.TypeLabel,
+	"uploadAttrs":   uploadAttrs,
+	"bizReviewed":   bizReviewed,
+	"batchReviewed": batchReviewed,
 	"orDash": func(s string) string {
 		if strings.TrimSpace(s) == "" {
 			return "—"

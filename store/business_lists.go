@@ -184,6 +184,32 @@ type OverviewRow struct {
 // page is found by walking the overview index, decoding only its rows.
 func (s *Store) BusinessOverview(a Actor, f BizFilter) ([]OverviewRow, bool, error) {
 	f.limits()
+	return s.businessOverview(a, f)
+}
+
+// MaxBizExportRows is the most rows one export of the 业务总览 holds.
+const MaxBizExportRows = 20000
+
+// bizExportCap is MaxBizExportRows, lowered by tests.
+var bizExportCap = MaxBizExportRows
+
+// BusinessOverviewExport returns every row of the 业务总览 that f selects
+// (ignoring its paging), in the list's order, in one walk of the index;
+// more than MaxBizExportRows is a validation error asking for narrower
+// filters.
+func (s *Store) BusinessOverviewExport(a Actor, f BizFilter) ([]OverviewRow, error) {
+	f.Offset, f.Limit = 0, bizExportCap
+	rows, more, err := s.businessOverview(a, f)
+	if err != nil {
+		return nil, err
+	}
+	if more {
+		return nil, invalid("", fmt.Sprintf("筛选结果超过 %d 条，不能一次导出，请缩小日期范围或增加筛选条件后再导出", bizExportCap))
+	}
+	return rows, nil
+}
+
+func (s *Store) businessOverview(a Actor, f BizFilter) ([]OverviewRow, bool, error) {
 	var rows []OverviewRow
 	more := false
 	err := s.db.View(func(tx *bolt.Tx) error {

@@ -714,3 +714,51 @@ func TestDemoBusinessesInEveryState(t *testing.T) {
 		}
 	}
 }
+
+// The overview's export holds every row the filters select, in the list's
+// order, and refuses more than the cap.
+func TestBusinessOverviewExport(t *testing.T) {
+	w := fixture.Demo(t)
+	prov := w.Actor(t, "demo-province")
+	var paged []store.OverviewRow
+	for off := 0; ; off += 5 {
+		rows, more, err := w.Store.BusinessOverview(prov, store.BizFilter{Offset: off, Limit: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, rows...)
+		if !more {
+			break
+		}
+	}
+	all, err := w.Store.BusinessOverviewExport(prov, store.BizFilter{Offset: 5, Limit: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(paged) || len(all) < 10 {
+		t.Fatalf("export has %d rows, the pages %d", len(all), len(paged))
+	}
+	for i := range all {
+		if all[i].Kind != paged[i].Kind || all[i].Business.ID != paged[i].Business.ID || (all[i].Batch == nil) != (paged[i].Batch == nil) {
+			t.Fatalf("row %d differs: %+v vs %+v", i, all[i], paged[i])
+		}
+	}
+	cancels, err := w.Store.BusinessOverviewExport(prov, store.BizFilter{Kind: store.BizCancel})
+	if err != nil || len(cancels) == 0 {
+		t.Fatalf("cancel export: %d rows, %v", len(cancels), err)
+	}
+	for _, r := range cancels {
+		if r.Kind != store.BizCancel {
+			t.Errorf("kind filter lets %s through", r.Kind)
+		}
+	}
+	restore := store.SetBizExportCapForTest(len(all) - 1)
+	defer restore()
+	var ve *store.ValidationError
+	if _, err := w.Store.BusinessOverviewExport(prov, store.BizFilter{}); !errors.As(err, &ve) || !strings.Contains(ve.Message, fmt.Sprintf("超过 %d 条", len(all)-1)) {
+		t.Errorf("over the cap: %v", err)
+	}
+	if _, err := w.Store.BusinessOverviewExport(w.Actor(t, "ah-reviewer"), store.BizFilter{}); !errors.Is(err, store.ErrForbidden) {
+		t.Errorf("a reviewer without business.overview exports: %v", err)
+	}
+}
