@@ -20,20 +20,20 @@ import (
 // filtered list as an Excel workbook and the page of one business.
 
 type bizOverviewData struct {
-	Filter   bizListQuery
-	Rows     []store.OverviewRow
-	More     bool
-	PageNo   int
-	From, To int
-	PrevURL  string
-	NextURL  string
-	Kinds    []store.BizKind
-	States   []store.BizState
-	Orgs     []store.Org
+	Filter    bizListQuery
+	Rows      []store.OverviewRow
+	More      bool
+	PageNo    int
+	From, To  int
+	PrevURL   string
+	NextURL   string
+	Kinds     []store.BizKind
+	States    []store.BizState
+	Orgs      []store.Org
 	Export    string
 	ExportMax int
 	Error     string
-	BatchURL bool // the caller may open a batch's review page
+	BatchURL  bool // the caller may open a batch's review page
 }
 
 // overviewKinds are the overview's kinds: the businesses and 注册.

@@ -264,7 +264,7 @@ func TestBusinessScenarios(t *testing.T) {
 
 		// 已申请业务 and a business's page.
 		{name: "unit lists its businesses with reasons", user: "demo-unit", method: get, path: "/business/applied", status: 200,
-			want: []string{"已申请业务", bw.unitPendingDept.Number, bw.unitRejected.Number, "证明材料中缺少持证人本人签名", "待主管部门审核", "已撤回"},
+			want:   []string{"已申请业务", bw.unitPendingDept.Number, bw.unitRejected.Number, "证明材料中缺少持证人本人签名", "待主管部门审核", "已撤回"},
 			absent: []string{bw.directPending.Number}},
 		{name: "state filter as a fragment", user: "demo-unit", method: get, path: "/business/applied?state=rejected", hdr: htmxTo("biz-table"), status: 200,
 			want: []string{`id="biz-table"`, bw.unitRejected.Number}, absent: []string{"<html", bw.unitPendingDept.Number + "</a>"}},
@@ -275,7 +275,7 @@ func TestBusinessScenarios(t *testing.T) {
 		{name: "another unit lists none of them", user: "hfcj-admin", method: get, path: "/business/applied", status: 200,
 			want: []string{"还没有申请过证书业务"}, absent: []string{bw.unitPendingDept.Number}},
 		{name: "its page: old → new, proofs, log, certificate, withdraw", user: "demo-unit", method: get, path: "/business/applied/" + id(bw.unitPendingDept), status: 200,
-			want: []string{"变更申请", bw.unitPendingDept.Old.Name, "王晓明", "不变", proof(bw.unitPendingDept), "提交申请", "撤回申请", "/certificates/" + bw.unitPendingDept.Number, unitOrg.Name},
+			want:   []string{"变更申请", bw.unitPendingDept.Old.Name, "王晓明", "不变", proof(bw.unitPendingDept), "提交申请", "撤回申请", "/certificates/" + bw.unitPendingDept.Number, unitOrg.Name},
 			absent: []string{"修改后重新提交"}},
 		{name: "the proof viewer", user: "demo-unit", method: get, path: "/business/applied/" + id(bw.unitPendingDept) + "?img=1", status: 200,
 			want: []string{`id="image-viewer"`, "1 / 1"}},
@@ -311,7 +311,7 @@ func TestBusinessScenarios(t *testing.T) {
 
 		// 业务审核
 		{name: "dept queue of changes", user: "demo-dept", method: get, path: "/reviews/business", status: 200,
-			want: []string{"变更管理", "补办管理", "注销管理", "待审核", bw.unitPendingDept.Number, "姓名：" + bw.unitPendingDept.Old.Name + " → 王晓明", unitOrg.Name + ` <span class="mono muted small">` + unitOrg.Code},
+			want:   []string{"变更管理", "补办管理", "注销管理", "待审核", bw.unitPendingDept.Number, "姓名：" + bw.unitPendingDept.Old.Name + " → 王晓明", unitOrg.Name + ` <span class="mono muted small">` + unitOrg.Code},
 			absent: []string{bw.directPending.Number}},
 		{name: "dept 已审核 of cancels", user: "demo-dept", method: get, path: "/reviews/business?kind=cancel&tab=done", status: 200,
 			want: []string{bw.unitRejected.Number, "证明材料中缺少持证人本人签名"}},
