@@ -238,6 +238,7 @@ var funcs = template.FuncMap{
 	"fileSize":      files.SizeLabel,
 	"fileType":      files.TypeLabel,
 	"uploadAttrs":   uploadAttrs,
+	"clock":         func(t time.Time) string { return t.In(cst).Format("15:04:05") },
 	"bizReviewed":   bizReviewed,
 	"batchReviewed": batchReviewed,
 	"orDash": func(s string) string {

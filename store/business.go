@@ -106,17 +106,18 @@ func (s BizState) Label() string {
 	return string(s)
 }
 
-// Tone is the state's colour class in lists.
+// Tone is the tag colour of the state (app.css .tag ok/warn/err; plain
+// grey for a withdrawn one), as batches' states.
 func (s BizState) Tone() string {
 	switch s {
 	case BizApproved:
 		return "ok"
 	case BizRejected:
-		return "bad"
-	case BizWithdrawn:
-		return "muted"
+		return "err"
+	case BizPendingDept, BizPendingProvince:
+		return "warn"
 	}
-	return "info"
+	return ""
 }
 
 // Pending reports a state waiting for a reviewer.
