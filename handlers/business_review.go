@@ -41,7 +41,7 @@ func (s *Server) reviewBizList(c *fiber.Ctx) error {
 	}
 	q.Tab = string(tab)
 	page := pageParam(c)
-	f, msg := q.filter(page)
+	f, msg := q.filter(page, kind)
 	status := fiber.StatusOK
 	d := reviewBizListData{Kind: kind, Tab: tab, Kinds: store.BizKinds, Filter: q, Error: msg}
 	if msg != "" {

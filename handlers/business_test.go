@@ -316,7 +316,12 @@ func TestBusinessScenarios(t *testing.T) {
 		{name: "dept 已审核 of cancels", user: "demo-dept", method: get, path: "/reviews/business?kind=cancel&tab=done", status: 200,
 			want: []string{bw.unitRejected.Number, "证明材料中缺少持证人本人签名"}},
 		{name: "queue fragment", user: "demo-dept", method: get, path: "/reviews/business?kind=change&q=" + bw.unitPendingDept.Number, hdr: htmxTo("biz-table"), status: 200,
-			want: []string{`id="biz-table"`, bw.unitPendingDept.Number}, absent: []string{"<html", "变更管理"}},
+			want: []string{`id="biz-table"`, bw.unitPendingDept.Number}, absent: []string{"<html", "变更管理"},
+			check: func(t *testing.T, r resp) {
+				if u := r.header.Get("HX-Push-Url"); !strings.Contains(u, "kind=change") || !strings.Contains(u, "tab=pending") || !strings.Contains(u, "q="+bw.unitPendingDept.Number) {
+					t.Errorf("push url %q", u)
+				}
+			}},
 		{name: "bad date range: 422", user: "demo-dept", method: get, path: "/reviews/business?from=2026-05-01&to=2026-04-01", status: 422, want: []string{"开始日期不能晚于结束日期"}},
 		{name: "another dept's queue lacks it", user: "wh-dept", method: get, path: "/reviews/business", status: 200, absent: []string{bw.unitPendingDept.Number}},
 		{name: "province queue holds the 省直所's and the dept-approved", user: "demo-province", method: get, path: "/reviews/business", status: 200,
@@ -361,6 +366,10 @@ func TestBusinessScenarios(t *testing.T) {
 					t.Errorf("not a workbook download: %q", r.header.Get("Content-Disposition"))
 				}
 			}},
+		{name: "an export with a bad date: 422 on the overview", user: "demo-province", method: get, path: "/business/overview/export?from=2026-02-30", status: 422,
+			want: []string{"请修正筛选条件：开始日期格式应为 2026-01-31", "业务总览"}},
+		{name: "a later page of the overview", user: "demo-province", method: get, path: "/business/overview?kind=cancel&page=2", hdr: htmxTo("biz-table"), status: 200,
+			want: []string{"没有业务", `href="/business/overview?kind=cancel"`}, absent: []string{"<html"}},
 		{name: "a dept has no overview", user: "demo-dept", method: get, path: "/business/overview", status: 403},
 		{name: "a province reviewer without business.overview", user: "ah-reviewer", method: get, path: "/business/overview", status: 403},
 		{name: "a unit has no overview", user: "demo-unit", method: get, path: "/business/overview/" + id(bw.unitRejected), status: 403},
