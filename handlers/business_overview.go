@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -107,7 +108,7 @@ func (s *Server) renderBizOverview(c *fiber.Ctx, status int, message string) err
 // filters.
 func (s *Server) bizOverviewExport(c *fiber.Ctx) error {
 	w := whoOf(c)
-	_, f, msg := overviewFilter(c, 1)
+	q, f, msg := overviewFilter(c, 1)
 	if msg != "" {
 		return s.renderBizOverview(c, fiber.StatusUnprocessableEntity, "请修正筛选条件："+msg)
 	}
@@ -123,12 +124,43 @@ func (s *Server) bizOverviewExport(c *fiber.Ctx) error {
 	for i, r := range rows {
 		out[i] = overviewExportRow(r)
 	}
+	title, err := s.overviewTitle(q, f)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	if err := sheets.ExportBusinesses(&buf, out); err != nil {
+	if err := sheets.ExportBusinesses(&buf, title, out); err != nil {
+		return err
+	}
+	if err := s.st.LogBizExport(w.actor(c.IP()), len(out), q.values().Encode()); err != nil {
 		return err
 	}
 	name := "业务总览-" + s.now().In(cst).Format("20060102-1504") + ".xlsx"
 	return sendDownload(c, buf.Bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name, true)
+}
+
+// overviewTitle says what an export holds: its filters and when it was
+// made.
+func (s *Server) overviewTitle(q bizListQuery, f store.BizFilter) (string, error) {
+	parts := []string{"业务总览"}
+	if f.Kind != "" {
+		parts = append(parts, "业务类型："+f.Kind.Label())
+	}
+	if f.State != "" {
+		parts = append(parts, "审核状态："+f.State.Label())
+	}
+	if f.OrgID != 0 {
+		o, err := s.st.Org(f.OrgID)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, "申请机构："+o.Display())
+	}
+	if q.From != "" || q.To != "" {
+		parts = append(parts, "发起日期："+orDash(q.From)+" 至 "+orDash(q.To))
+	}
+	parts = append(parts, "导出于 "+s.now().In(cst).Format("2006-01-02 15:04"))
+	return strings.Join(parts, " · "), nil
 }
 
 func overviewExportRow(r store.OverviewRow) sheets.BusinessRow {

@@ -2,12 +2,15 @@ package handlers
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"certreg/fixture"
 	"certreg/idcard"
@@ -377,10 +380,26 @@ func TestBusinessScenarios(t *testing.T) {
 			want: []string{"请说明重复取证的证书编号", proof(bw.directRejected), "业务总览"}, absent: []string{"撤回申请"}},
 		{name: "the export", user: "demo-province", method: get, path: "/business/overview/export?kind=cancel", status: 200,
 			check: func(t *testing.T, r resp) {
-				if !strings.HasPrefix(r.body, "PK") || !strings.Contains(r.header.Get("Content-Disposition"), "attachment") {
-					t.Errorf("not a workbook download: %q", r.header.Get("Content-Disposition"))
+				if !strings.Contains(r.header.Get("Content-Disposition"), "attachment") {
+					t.Errorf("not a download: %q", r.header.Get("Content-Disposition"))
+				}
+				f, err := excelize.OpenReader(strings.NewReader(r.body))
+				if err != nil {
+					t.Fatalf("not a workbook: %v", err)
+				}
+				defer f.Close()
+				rows, _ := f.GetRows("业务总览")
+				if len(rows) < 3 || !strings.Contains(rows[0][0], "业务类型：注销") || rows[1][0] != "业务类型" || rows[1][3] != "申请机构" {
+					t.Fatalf("workbook rows %q", rows)
+				}
+				all := fmt.Sprint(rows[2:])
+				if !strings.Contains(all, bw.unitRejected.Number) || !strings.Contains(all, "证明材料中缺少持证人本人签名") ||
+					!strings.Contains(all, unitOrg.Name+" "+unitOrg.Code) || strings.Contains(all, bw.unitRejected.Old.IDNumber) || strings.Contains(all, "变更") {
+					t.Errorf("workbook rows %s", all)
 				}
 			}},
+		{name: "the export is in the operation log", user: "demo-province", method: get, path: "/logs", status: 200,
+			want: []string{"导出业务总览", "kind=cancel"}},
 		{name: "an export with a bad date: 422 on the overview", user: "demo-province", method: get, path: "/business/overview/export?from=2026-02-30", status: 422,
 			want: []string{"请修正筛选条件：开始日期格式应为 2026-01-31", "业务总览"}},
 		{name: "a later page of the overview", user: "demo-province", method: get, path: "/business/overview?kind=cancel&page=2", hdr: htmxTo("biz-table"), status: 200,

@@ -241,12 +241,15 @@ var funcs = template.FuncMap{
 	"clock":         func(t time.Time) string { return t.In(cst).Format("15:04:05") },
 	"bizReviewed":   bizReviewed,
 	"batchReviewed": batchReviewed,
-	"orDash": func(s string) string {
-		if strings.TrimSpace(s) == "" {
-			return "—"
-		}
-		return s
-	},
+	"orDash":        orDash,
+}
+
+// orDash is s, or a dash for an empty value.
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "—"
+	}
+	return s
 }
 
 func isHTMX(c *fiber.Ctx) bool {

@@ -15,15 +15,17 @@ type BusinessRow struct {
 	Reviewed string // 审核时间
 }
 
-// businessHeader are the columns of the 业务总览 export, as on the page.
-var businessHeader = []string{"业务类型", "证书编号", "姓名/身份证号", "申请机构", "审核状态", "审核不通过原因", "发起业务时间", "审核时间"}
+// businessColumns are the columns of the 业务总览 export, as on the page;
+// all text (numbers and codes keep every digit, times keep the time of day).
+var businessColumns = []Column{{Header: "业务类型"}, {Header: "证书编号"}, {Header: "姓名/身份证号"}, {Header: "申请机构"},
+	{Header: "审核状态"}, {Header: "审核不通过原因"}, {Header: "发起业务时间"}, {Header: "审核时间"}}
 
-// ExportBusinesses writes the 业务总览 rows as .xlsx through Export: the
-// page's columns, a bold frozen header, every value neutralised.
-func ExportBusinesses(w io.Writer, rows []BusinessRow) error {
-	cells := make([][]string, len(rows))
+// ExportBusinesses writes the 业务总览 rows as .xlsx through Export, under a
+// title saying what was exported (the filters and when).
+func ExportBusinesses(w io.Writer, title string, rows []BusinessRow) error {
+	cells := make([][]any, len(rows))
 	for i, r := range rows {
-		cells[i] = []string{r.Kind, r.Number, r.Holder, r.Org, r.State, r.Reason, r.Applied, r.Reviewed}
+		cells[i] = []any{r.Kind, r.Number, r.Holder, r.Org, r.State, r.Reason, r.Applied, r.Reviewed}
 	}
-	return Export(w, "业务总览", businessHeader, cells)
+	return Export(w, Table{Sheet: "业务总览", Title: title, Columns: businessColumns, Rows: cells})
 }

@@ -209,6 +209,12 @@ func (s *Store) BusinessOverviewExport(a Actor, f BizFilter) ([]OverviewRow, err
 	return rows, nil
 }
 
+// LogBizExport records an export of the 业务总览 in the operation log: how
+// many rows, with which filters.
+func (s *Store) LogBizExport(a Actor, rows int, filter string) error {
+	return s.Log(a, ActBizExport, fmt.Sprintf("%d 条", rows), filter, true)
+}
+
 func (s *Store) businessOverview(a Actor, f BizFilter) ([]OverviewRow, bool, error) {
 	var rows []OverviewRow
 	more := false

@@ -74,6 +74,7 @@ const (
 	ActBizWithdraw Action = "business.withdraw"
 	ActBizApprove  Action = "business.approve"
 	ActBizReject   Action = "business.reject"
+	ActBizExport   Action = "business.export"
 )
 
 // ActionInfo is an action and its label, for filters.
@@ -143,6 +144,7 @@ var Actions = []ActionInfo{
 	{ActBizWithdraw, "撤回证书业务"},
 	{ActBizApprove, "证书业务审核通过"},
 	{ActBizReject, "证书业务审核不通过"},
+	{ActBizExport, "导出业务总览"},
 }
 
 // Label is the Chinese name of the action.
