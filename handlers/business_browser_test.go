@@ -21,7 +21,9 @@ func (b *browser) applyInBrowser(number, kind string, proof string, fill func(),
 	b.t.Helper()
 	b.open("/business")
 	b.do(chromedp.WaitVisible(chromedp.CSS("#biz-cert-table")), chromedp.SendKeys(chromedp.CSS("#f-number"), number))
-	b.waitFor("the number filter", `document.querySelectorAll('#biz-cert-table tbody tr').length === 1 && document.querySelector('#biz-cert-table tbody').textContent.includes('`+number+`')`)
+	// The answer for the whole number (a slow typist's earlier answers may
+	// list it too, and be replaced under the click).
+	b.waitFor("the number filter", `location.search.includes('number=`+number+`') && document.querySelectorAll('#biz-cert-table tbody tr').length === 1 && document.querySelector('#biz-cert-table tbody').textContent.includes('`+number+`')`)
 	if shots != "" {
 		b.shot(shots + "-list")
 	}
