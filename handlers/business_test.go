@@ -439,6 +439,14 @@ func TestBusinessScenarios(t *testing.T) {
 			want: []string{"待审核变更业务", "待审核补办业务", "待审核注销业务", "/reviews/business?kind=cancel"}},
 		{name: "unit home: quick actions and counts", user: "demo-unit", method: get, path: "/", status: 200,
 			want: []string{"发起证书业务", "查看已申请业务", "审核中的业务", "审核不通过的业务", "/business/applied?state=rejected"}},
+
+		// Withdrawing a pending one frees the certificate and empties the queue.
+		{name: "the unit withdraws", user: "demo-unit", method: post, path: "/business/applied/" + id(bw.unitPendingProv) + "/withdraw", status: 303,
+			check: location("/business/applied/" + id(bw.unitPendingProv))},
+		{name: "withdrawn, its certificate takes a new application", user: "demo-unit", method: get, path: "/business?number=" + bw.unitPendingProv.Number, status: 200,
+			want: []string{"/business/new?kind=change&amp;n=" + bw.unitPendingProv.Number}},
+		{name: "the province's queue lacks it", user: "demo-province", method: get, path: "/reviews/business", status: 200,
+			want: []string{bw.directPending.Number}, absent: []string{bw.unitPendingProv.Number}},
 	})
 }
 
