@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -88,22 +90,21 @@ func (s *Server) bizOf(c *fiber.Ctx) (store.Business, error) {
 }
 
 // bizProof answers a proof image inline for <img>, like batch materials:
-// its own type, nosniff (set for every answer) and a sandbox.
+// its own type, nosniff and a sandbox.
 func (s *Server) bizProof(c *fiber.Ctx) error {
 	id, err := idParam(c)
 	if err != nil {
 		return err
 	}
-	f, path, err := s.st.BusinessProof(actorOf(c), id, c.Params("hash"))
+	f, file, err := s.st.BusinessProof(actorOf(c), id, c.Params("hash"))
 	if err != nil {
 		return err
 	}
-	fh, err := os.Open(path)
+	fh, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("open proof: %w", err)
 	}
-	c.Set(fiber.HeaderContentType, f.MIME)
-	attachment(c, "inline", f.Name)
+	setDownload(c, f.MIME, fileName{f.Name, "proof-" + f.Hash[:12] + path.Ext(strings.ToLower(f.Name))}, true)
 	c.Set(fiber.HeaderCacheControl, "private, max-age=300")
 	c.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox")
 	return c.SendStream(fh, int(f.Size))

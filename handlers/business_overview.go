@@ -135,8 +135,9 @@ func (s *Server) bizOverviewExport(c *fiber.Ctx) error {
 	if err := s.st.LogBizExport(w.actor(c.IP()), len(out), q.values().Encode()); err != nil {
 		return err
 	}
-	name := "业务总览-" + s.now().In(cst).Format("20060102-1504") + ".xlsx"
-	return sendDownload(c, buf.Bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name, true)
+	stamp := s.now().In(cst).Format("20060102-1504")
+	return sendDownload(c, buf.Bytes(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		fileName{"业务总览-" + stamp + ".xlsx", "business-overview-" + stamp + ".xlsx"}, true)
 }
 
 // overviewTitle says what an export holds: its filters and when it was
