@@ -226,14 +226,18 @@ func (s *Server) bizResubmit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := parseBizForm(c)
+	form, upErr := s.readUpload(c, proofsUpload, nil)
+	defer form.close()
+	if form == nil {
+		return upErr
+	}
+	f := parseBizForm(form)
 	f.Kind, f.Number = b.Kind, b.Number // the kind and certificate stay
 	d := s.editFormData(w, f, cert, b)
-	proofs, err := readProofs(c)
-	if err != nil {
-		return s.bizFormFail(c, d, err)
+	if upErr != nil {
+		return s.bizFormFail(c, d, upErr)
 	}
-	nb, err := s.st.ResubmitBusiness(w.actor(c.IP()), b.ID, f.application(proofs))
+	nb, err := s.st.ResubmitBusiness(w.actor(c.IP()), b.ID, f.application(form.files))
 	if err != nil {
 		return s.bizFormFail(c, d, err)
 	}

@@ -7,15 +7,16 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"certreg/files"
 	"certreg/store"
 )
 
 // Applying for a business (docs/businesses.md): GET /business/new?n=&kind=
 // shows the certificate and the form of the kind (without a kind: the
-// choice of kind); POST /business submits it with its proof images. The
-// store checks everything again; its messages come back on the same form
-// with 422 and the input kept (the chosen files excepted: a browser never
-// lets a page refill a file input).
+// choice of kind); POST /business submits it with its proof images, an
+// upload streamed to disk (upload.go) and checked by the store. Refusals
+// come back on the same form with 422 and the input kept (the chosen files
+// excepted: a browser never lets a page refill a file input).
 
 // bizForm is an application as typed.
 type bizForm struct {
@@ -25,13 +26,14 @@ type bizForm struct {
 	Reason                            string
 }
 
-func parseBizForm(c *fiber.Ctx) bizForm {
-	return bizForm{Kind: store.BizKind(strings.TrimSpace(c.FormValue("kind"))), Number: strings.TrimSpace(c.FormValue("n")),
-		NewName: c.FormValue("new_name"), NewIDNumber: c.FormValue("new_id_number"), NewWorkUnit: c.FormValue("new_work_unit"),
-		Reason: c.FormValue("reason")}
+// parseBizForm reads the form's fields from an upload as read.
+func parseBizForm(form *uploadForm) bizForm {
+	return bizForm{Kind: store.BizKind(strings.TrimSpace(form.value("kind"))), Number: strings.TrimSpace(form.value("n")),
+		NewName: form.value("new_name"), NewIDNumber: form.value("new_id_number"), NewWorkUnit: form.value("new_work_unit"),
+		Reason: form.value("reason")}
 }
 
-func (f bizForm) application(proofs []store.Upload) store.BizApplication {
+func (f bizForm) application(proofs []*files.Upload) store.BizApplication {
 	return store.BizApplication{Kind: f.Kind, Number: f.Number, NewName: f.NewName, NewIDNumber: f.NewIDNumber,
 		NewWorkUnit: f.NewWorkUnit, Reason: f.Reason, Proofs: proofs}
 }
@@ -114,16 +116,20 @@ func bizFormTitle(k store.BizKind, b *store.Business) string {
 
 func (s *Server) bizApply(c *fiber.Ctx) error {
 	w := whoOf(c)
-	f := parseBizForm(c)
+	form, upErr := s.readUpload(c, proofsUpload, nil)
+	defer form.close()
+	if form == nil {
+		return upErr
+	}
+	f := parseBizForm(form)
 	cert, err := s.ownCert(w, f.Number)
 	if err != nil {
 		return err
 	}
-	proofs, err := readProofs(c)
-	if err != nil {
-		return s.bizFormFail(c, s.newBizFormData(w, f, cert), err)
+	if upErr != nil {
+		return s.bizFormFail(c, s.newBizFormData(w, f, cert), upErr)
 	}
-	b, err := s.st.ApplyBusiness(w.actor(c.IP()), f.application(proofs))
+	b, err := s.st.ApplyBusiness(w.actor(c.IP()), f.application(form.files))
 	if err != nil {
 		return s.bizFormFail(c, s.newBizFormData(w, f, cert), err)
 	}
@@ -155,27 +161,10 @@ func (s *Server) bizFormFail(c *fiber.Ctx, d bizFormData, err error) error {
 	return s.render(c, fiber.StatusUnprocessableEntity, tplBizNew, bizFormTitle(d.Form.Kind, d.Biz), d, errs)
 }
 
-// readProofs reads the proof images of an application (the file field
-// proofs), refusing more files or larger ones than a business takes before
-// reading any. The store checks their content.
-func readProofs(c *fiber.Ctx) ([]store.Upload, error) {
-	fhs := formFiles(c, "proofs")
-	if len(fhs) > store.MaxBizProofs {
-		return nil, &uploadError{fmt.Sprintf("证明材料最多上传 %d 张图片（本次选择了 %d 张）", store.MaxBizProofs, len(fhs))}
-	}
-	out := make([]store.Upload, 0, len(fhs))
-	for _, fh := range fhs {
-		if fh.Size > store.MaxBizProofSize {
-			return nil, &uploadError{fmt.Sprintf("图片「%s」大小为 %d KB，超过每张 %d KB 的上限，请压缩后再上传", fh.Filename, (fh.Size+1023)/1024, store.MaxBizProofSize>>10)}
-		}
-		b, err := readFileHeader(fh, store.MaxBizProofSize)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, store.Upload{Name: fh.Filename, Content: b})
-	}
-	return out, nil
-}
+// proofsUpload is the body of an application: its fields and the proof
+// images of the field proofs, streamed to disk with the store's limits.
+var proofsUpload = &uploadSpec{fields: []string{"proofs"}, policy: &store.Proofs, maxFiles: store.Proofs.MaxTotal(),
+	tooLarge: "上传的内容过大：证明材料最多 " + fmt.Sprint(store.MaxBizProofs) + " 张图片，每张不超过 " + files.SizeLabel(store.MaxBizProofSize) + "。"}
 
 // reviewerName says who reviews a business in state st.
 func reviewerName(st store.BizState) string {

@@ -119,11 +119,11 @@ func (s *Server) routeTable() []route {
 
 		get("/business", can(store.CapBusinessApply), s.bizCerts),
 		get("/business/new", can(store.CapBusinessApply), s.bizNewPage),
-		post("/business", can(store.CapBusinessApply), s.bizApply),
+		upload("/business", can(store.CapBusinessApply), proofsUpload, s.bizApply),
 		get("/business/applied", can(store.CapBusinessApply), s.bizApplied),
 		get("/business/applied/:id", can(store.CapBusinessApply), s.bizAppliedPage),
 		get("/business/applied/:id/edit", can(store.CapBusinessApply), s.bizEditPage),
-		post("/business/applied/:id/resubmit", can(store.CapBusinessApply), s.bizResubmit),
+		upload("/business/applied/:id/resubmit", can(store.CapBusinessApply), proofsUpload, s.bizResubmit),
 		post("/business/applied/:id/withdraw", can(store.CapBusinessApply), s.bizWithdraw),
 		get("/business/print", can(store.CapCertPrint), s.bizPrint),
 		get("/business/overview", can(store.CapBusinessOverview), s.bizOverview),

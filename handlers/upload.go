@@ -66,7 +66,7 @@ var (
 	materialsUpload = &uploadSpec{fields: []string{"docs", "images", "files"}, policy: &store.Materials,
 		maxFiles: store.Materials.MaxTotal(),
 		tooLarge: "上传的内容过大：一次提交的文件合计不能超过 " + files.SizeLabel(store.Materials.MaxTotal()) + "，请分批上传。"}
-	uploadSpecs = map[string]*uploadSpec{"workbook": workbookUpload, "materials": materialsUpload}
+	uploadSpecs = map[string]*uploadSpec{"workbook": workbookUpload, "materials": materialsUpload, "proofs": proofsUpload}
 )
 
 // uploadAttrs are the attributes that let an upload form stop, in the page,

@@ -368,7 +368,9 @@ func TestUploadFormsMatchUploadRoutes(t *testing.T) {
 	forms := regexp.MustCompile(`(?s)<form [^>]*enctype="multipart/form-data"[^>]*>\s*<input[^>]*>`)
 	action := regexp.MustCompile(`action="([^"]+)"`)
 	seen := map[string]bool{}
-	for i, body := range []string{c.get(pages[0]).body, c.get(pages[1]).body, c.get(pages[2]).body, step2.body} {
+	bw := demoBizWorld(t, e.w)
+	biz := []string{c.get("/business/new?kind=change&n=" + bw.free.Number).body, c.get(fmt.Sprintf("/business/applied/%d/edit", bw.unitRejected.ID)).body}
+	for i, body := range append([]string{c.get(pages[0]).body, c.get(pages[1]).body, c.get(pages[2]).body, step2.body}, biz...) {
 		for _, f := range forms.FindAllString(body, -1) {
 			act := action.FindStringSubmatch(f)[1]
 			pattern := regexp.MustCompile(`/\d+/`).ReplaceAllString(act, "/:id/")
