@@ -41,8 +41,7 @@ func (s *Server) bizCerts(c *fiber.Ctx) error {
 		d.Error = "请修正查询条件：" + firstValue(errs)
 		status = fiber.StatusUnprocessableEntity
 	} else {
-		q.Status = store.CertValid
-		page, err := s.st.Certificates(w.actor(c.IP()), q)
+		page, err := s.st.ApplicableCertificates(w.actor(c.IP()), q)
 		var ve *store.ValidationError
 		switch {
 		case errors.As(err, &ve):

@@ -251,19 +251,7 @@ func TestRequestLogShowsTheStatusSent(t *testing.T) {
 // reset the admin's password and took the organisation over.
 func TestUserManagerCannotTakeOverTheAdmin(t *testing.T) {
 	e := newEnv(t)
-	org := e.w.Org(t, "demo-unit")
-	u, err := e.w.Store.CreateUser(e.w.Actor(t, "demo-unit"), store.NewUser{OrgID: org.ID, Username: "users-only", Name: "甲",
-		Caps: []store.Cap{store.CapUserManage}, PasswordHash: e.w.User(t, "demo-unit").PasswordHash})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := store.Actor{UserID: u.ID, Username: u.Username, OrgID: org.ID}
-	if err := e.w.Store.SetPassword(a, u.ID, u.PasswordHash, nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.w.Store.EnrolTOTP(a, u.ID, store.DemoSecret, 0, nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	newUser(t, e, "demo-unit", "users-only", store.CapUserManage)
 	c := e.login("users-only")
 	admin := e.w.User(t, "demo-unit")
 	clerk := e.w.User(t, "hfjg-clerk")
@@ -285,5 +273,39 @@ func TestUserManagerCannotTakeOverTheAdmin(t *testing.T) {
 	after := e.w.User(t, "demo-unit")
 	if after.PasswordHash != admin.PasswordHash || after.TOTPSecret != admin.TOTPSecret || after.Disabled {
 		t.Fatal("the admin's account was changed")
+	}
+}
+
+// newUser makes a user of username's organisation with the given
+// capabilities, the demo password and the demo authenticator.
+func newUser(t *testing.T, e *env, admin, username string, caps ...store.Cap) {
+	t.Helper()
+	org := e.w.Org(t, admin)
+	u, err := e.w.Store.CreateUser(e.w.Actor(t, admin), store.NewUser{OrgID: org.ID, Username: username, Name: "新用户",
+		Caps: caps, PasswordHash: e.w.User(t, admin).PasswordHash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := store.Actor{UserID: u.ID, Username: u.Username, OrgID: org.ID}
+	if err := e.w.Store.SetPassword(a, u.ID, u.PasswordHash, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.w.Store.EnrolTOTP(a, u.ID, store.DemoSecret, 0, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A clerk granted only 证书业务申请 can list its organisation's certificates
+// to apply for a business, without 证书查看.
+func TestApplyWithoutCertView(t *testing.T) {
+	e := newEnv(t)
+	newUser(t, e, "demo-unit", "biz-only", store.CapBusinessApply)
+	c := e.login("biz-only")
+	cert := validCert(t, e.certsOf("demo-unit"))
+	if r := c.get("/business?number=" + cert.Number); r.status != 200 || !strings.Contains(r.body, cert.Number) {
+		t.Fatalf("/business: status %d, certificate missing", r.status)
+	}
+	if r := c.get("/certificates"); r.status != 403 {
+		t.Fatalf("/certificates without cert.view: %d", r.status)
 	}
 }

@@ -432,3 +432,23 @@ func (s *Store) BizStateCounts(orgID uint64) (map[BizState]uint64, error) {
 	})
 	return out, err
 }
+
+// ApplicableCertificates is the 申请业务 list: the actor's own organisation's
+// valid certificates, for a user holding business.apply (cert.view is not
+// needed to apply for a business on one's own certificates).
+func (s *Store) ApplicableCertificates(a Actor, q CertQuery) (CertPage, error) {
+	var page CertPage
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if _, _, err := applicantTx(tx, a); err != nil {
+			return err
+		}
+		q.OrgID, q.Status = 0, CertValid
+		f, err := q.normalise(a.OrgID, MaxCertPage)
+		if err != nil {
+			return err
+		}
+		page, err = queryCertsTx(tx, f)
+		return err
+	})
+	return page, err
+}
