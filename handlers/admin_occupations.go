@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
@@ -76,7 +75,7 @@ func (s *Server) createOccupation(c *fiber.Ctx) error {
 	f := formMap(c, "code", "name")
 	levels := levelsFromForm(c)
 	if _, err := s.st.CreateOccupation(w.actor(c.IP()), store.Occupation{Code: f["code"], Name: f["name"], Levels: levels}); err != nil {
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -99,7 +98,7 @@ func (s *Server) updateOccupation(c *fiber.Ctx) error {
 				return s.renderOccupations(c, fiber.StatusUnprocessableEntity, code, f, levels, nil)
 			}
 		}
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -113,9 +112,8 @@ func (s *Server) deleteOccupation(c *fiber.Ctx) error {
 	w := whoOf(c)
 	code := c.Params("code")
 	if err := s.st.DeleteOccupation(w.actor(c.IP()), code); err != nil {
-		var ve *store.ValidationError
-		if errors.As(err, &ve) {
-			return s.renderOccupations(c, fiber.StatusUnprocessableEntity, "", nil, nil, map[string]string{"": ve.Message})
+		if msg, ok := userMessage(err); ok {
+			return s.renderOccupations(c, fiber.StatusUnprocessableEntity, "", nil, nil, map[string]string{"": msg})
 		}
 		return err
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -169,7 +168,7 @@ func (s *Server) createOrg(c *fiber.Ctx) error {
 	}
 	org, admin, err := s.st.CreateOrg(w.actor(c.IP()), in, store.NewOrgAdmin{Username: f["admin_username"], Name: f["admin_name"], Phone: f["admin_phone"], PasswordHash: hash})
 	if err != nil {
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -275,7 +274,7 @@ func (s *Server) updateOrg(c *fiber.Ctx) error {
 				return s.renderOrgDetail(c, fiber.StatusUnprocessableEntity, f, nil)
 			}
 		}
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -301,7 +300,7 @@ func (s *Server) setOrgStatus(c *fiber.Ctx) error {
 		_, err2 = s.st.SetOrgStatus(w.actor(c.IP()), o.ID, status)
 	}
 	if err2 != nil {
-		errs, err := fieldErrors(err2)
+		errs, err := inputErrors(err2)
 		if err != nil {
 			return err
 		}
@@ -327,9 +326,8 @@ func (s *Server) deleteOrg(c *fiber.Ctx) error {
 		return err
 	}
 	if err := s.st.DeleteOrg(w.actor(c.IP()), o.ID); err != nil {
-		var ve *store.ValidationError
-		if errors.As(err, &ve) {
-			return s.renderOrgDetail(c, fiber.StatusUnprocessableEntity, nil, map[string]string{"": ve.Message})
+		if msg, ok := userMessage(err); ok {
+			return s.renderOrgDetail(c, fiber.StatusUnprocessableEntity, nil, map[string]string{"": msg})
 		}
 		return err
 	}

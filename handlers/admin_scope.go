@@ -81,7 +81,7 @@ func (s *Server) saveScope(c *fiber.Ctx) error {
 	}
 	sc := store.ParseScope(formValues(c, "pair"))
 	if _, err := s.st.SetScope(w.actor(c.IP()), o.ID, sc); err != nil {
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func (s *Server) removeOwnScope(c *fiber.Ctx) error {
 	}
 	sc := store.ParseScope(formValues(c, "pair"))
 	if _, err := s.st.RemoveOwnScope(w.actor(c.IP()), sc); err != nil {
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}

@@ -154,7 +154,7 @@ func (s *Server) createUser(c *fiber.Ctx) error {
 	u, err := s.st.CreateUser(w.actor(c.IP()), store.NewUser{OrgID: orgID, Username: f["username"], Name: f["name"], Phone: f["phone"],
 		IsAdmin: f["is_admin"] == "1", Caps: caps, PasswordHash: hash})
 	if err != nil {
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -213,7 +213,7 @@ func (s *Server) updateUser(c *fiber.Ctx) error {
 				return s.renderUser(c, fiber.StatusUnprocessableEntity, f, caps, nil)
 			}
 		}
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -274,7 +274,7 @@ func (s *Server) userAction(c *fiber.Ctx) error {
 }
 
 func (s *Server) userActionError(c *fiber.Ctx, err error) error {
-	errs, err := fieldErrors(err)
+	errs, err := inputErrors(err)
 	if err != nil {
 		return err
 	}

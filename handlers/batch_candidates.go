@@ -108,11 +108,11 @@ func (s *Server) updateCandidate(c *fiber.Ctx) error {
 			f.Stale = n
 			f.editing(v.Candidate)
 		} else {
-			fields, msg, err := candidateErrors(err)
+			errs, err := inputErrors(err)
 			if err != nil {
 				return err
 			}
-			f.Errors, f.Message = fields, msg
+			f.Errors, f.Message = errs, errs[""]
 		}
 		return s.renderCandEdit(c, fiber.StatusUnprocessableEntity, b, f)
 	}
@@ -136,7 +136,7 @@ func (s *Server) addCandidate(c *fiber.Ctx) error {
 	raw := rawOf(c)
 	cand, err := s.st.AddCandidate(actorOf(c), b.ID, raw)
 	if err != nil {
-		fields, msg, err := candidateErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -144,12 +144,12 @@ func (s *Server) addCandidate(c *fiber.Ctx) error {
 		if ferr != nil {
 			return ferr
 		}
-		f.Errors, f.Message, f.Open = fields, msg, true
+		f.Errors, f.Message, f.Open = errs, errs[""], true
 		if isHTMX(c) {
 			return s.partial(c, fiber.StatusUnprocessableEntity, tplCandAdd, f)
 		}
 		return s.renderBatch(c, fiber.StatusUnprocessableEntity, b, batchOpts{tab: "candidates", add: &f,
-			errs: map[string]string{"": msg}})
+			errs: map[string]string{"": errs[""]}})
 	}
 	nb, err := s.st.Batch(actorOf(c), b.ID)
 	if err != nil {

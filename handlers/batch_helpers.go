@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
@@ -40,32 +39,7 @@ func (s *Server) batchOf(c *fiber.Ctx) (store.Batch, error) {
 
 func actorOf(c *fiber.Ctx) store.Actor { return whoOf(c).actor(c.IP()) }
 
-// stateConflict turns a *store.StateError into its message; ok is false
-// for any other error.
-func stateConflict(err error) (string, bool) {
-	var se *store.StateError
-	if errors.As(err, &se) {
-		return se.Error(), true
-	}
-	return "", false
-}
 
-// userMessage is the Chinese message of a store error meant for the user
-// (a validation, state or import error); ok is false for any other error.
-func userMessage(err error) (string, bool) {
-	var ve *store.ValidationError
-	var ie *store.ImportError
-	var ce *store.CandidateError
-	switch {
-	case errors.As(err, &ve):
-		return ve.Message, true
-	case errors.As(err, &ie):
-		return ie.Error(), true
-	case errors.As(err, &ce):
-		return ce.Error(), true
-	}
-	return stateConflict(err)
-}
 
 // checkWorkbook reads an uploaded workbook for the actor's organisation with
 // every import rule: the sheet's own (sheets.Import, outside any
@@ -164,22 +138,6 @@ func rawOf(c *fiber.Ctx) candidate.Raw {
 		Phone: c.FormValue("phone"), Remark: c.FormValue("remark")}
 }
 
-// candidateErrors turns a store error of a candidate edit into form errors,
-// or returns the error when it is not about the input.
-func candidateErrors(err error) (map[string]string, string, error) {
-	var ce *store.CandidateError
-	if errors.As(err, &ce) {
-		return ce.Fields(), "请修正标出的内容后再保存。", nil
-	}
-	var ve *store.ValidationError
-	if errors.As(err, &ve) {
-		return map[string]string{}, ve.Message, nil
-	}
-	if msg, ok := stateConflict(err); ok {
-		return map[string]string{}, msg, nil
-	}
-	return nil, "", err
-}
 
 func (s *Server) candForm(c *fiber.Ctx, b store.Batch, id uint64, raw candidate.Raw) (candForm, error) {
 	sc, err := s.st.SheetScope(b.OrgID)

@@ -180,7 +180,7 @@ func (s *Server) bizWithdraw(c *fiber.Ctx) error {
 	}
 	nb, err := s.st.WithdrawBusiness(actorOf(c), b.ID)
 	if err != nil {
-		if msg, ok := bizMoveMessage(err); ok {
+		if msg, ok := userMessage(err); ok {
 			return s.renderBizApplied(c, fiber.StatusUnprocessableEntity, b, msg)
 		}
 		return err

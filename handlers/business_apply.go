@@ -150,7 +150,7 @@ func (s *Server) bizFormFail(c *fiber.Ctx, d bizFormData, err error) error {
 		errs = map[string]string{"": se.Error()}
 	default:
 		var ferr error
-		if errs, ferr = formErrors(err); ferr != nil {
+		if errs, ferr = inputErrors(err); ferr != nil {
 			return ferr
 		}
 	}

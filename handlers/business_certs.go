@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/url"
 	"strconv"
 
@@ -42,11 +41,11 @@ func (s *Server) bizCerts(c *fiber.Ctx) error {
 		status = fiber.StatusUnprocessableEntity
 	} else {
 		page, err := s.st.ApplicableCertificates(w.actor(c.IP()), q)
-		var ve *store.ValidationError
+		msg, bad := userMessage(err)
 		switch {
-		case errors.As(err, &ve):
+		case bad:
 			d.Page.Exact = true
-			d.Error = "请修正查询条件：" + ve.Message
+			d.Error = "请修正查询条件：" + msg
 			status = fiber.StatusUnprocessableEntity
 		case err != nil:
 			return err

@@ -110,16 +110,3 @@ func (s *Server) bizProof(c *fiber.Ctx) error {
 	return c.SendStream(fh, int(f.Size))
 }
 
-// bizMoveMessage is the message of a refused move on a business (a stale
-// page: it has moved, or another reviewer was faster; a rule of the store).
-func bizMoveMessage(err error) (string, bool) {
-	var se *store.BizStateError
-	var ve *store.ValidationError
-	switch {
-	case errors.As(err, &se):
-		return se.Error(), true
-	case errors.As(err, &ve):
-		return ve.Message, true
-	}
-	return "", false
-}

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -113,9 +112,8 @@ func (s *Server) bizOverviewExport(c *fiber.Ctx) error {
 		return s.renderBizOverview(c, fiber.StatusUnprocessableEntity, "请修正筛选条件："+msg)
 	}
 	rows, err := s.st.BusinessOverviewExport(w.actor(c.IP()), f)
-	var ve *store.ValidationError
-	if errors.As(err, &ve) {
-		return s.renderBizOverview(c, fiber.StatusUnprocessableEntity, ve.Message)
+	if msg, ok := userMessage(err); ok {
+		return s.renderBizOverview(c, fiber.StatusUnprocessableEntity, msg)
 	}
 	if err != nil {
 		return err

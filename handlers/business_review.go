@@ -160,18 +160,13 @@ func (s *Server) rejectBiz(c *fiber.Ctx) error {
 // refused: 422, the reason kept.
 func (s *Server) reviewBizFail(c *fiber.Ctx, b store.Business, err error, form map[string]string) error {
 	var errs map[string]string
-	var ve *store.ValidationError
-	switch {
-	case errors.As(err, &ve) && ve.Field == "reason":
-		errs = map[string]string{"reason": ve.Message, "": ve.Message}
-	case errors.Is(err, store.ErrForbidden):
+	if errors.Is(err, store.ErrForbidden) {
 		errs = map[string]string{"": "该业务当前为「" + b.State.Label() + "」，不在本机构的审核中，可能已被处理。请刷新页面。"}
-	default:
-		msg, ok := bizMoveMessage(err)
-		if !ok {
-			return err
-		}
-		errs = map[string]string{"": msg}
+	} else if errs, err = inputErrors(err); err != nil {
+		return err
+	}
+	if r := errs["reason"]; r != "" {
+		errs[""] = r
 	}
 	// The page shows the business as it is now.
 	if nb, err := s.st.Business(actorOf(c), b.ID); err == nil {

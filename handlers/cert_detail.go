@@ -146,7 +146,7 @@ func (s *Server) certStatus(c *fiber.Ctx) error {
 		return fiber.ErrNotFound
 	}
 	if err != nil {
-		errs, err := formErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -160,17 +160,6 @@ func (s *Server) certStatus(c *fiber.Ctx) error {
 	return s.redirect(c, "/certificates/"+cert.Number)
 }
 
-// formErrors is fieldErrors that keeps a whole-form message (field "").
-func formErrors(err error) (map[string]string, error) {
-	var ve *store.ValidationError
-	if !errors.As(err, &ve) {
-		return nil, err
-	}
-	if ve.Field == "" {
-		return map[string]string{"": ve.Message}, nil
-	}
-	return map[string]string{ve.Field: ve.Message, "": "请修正标出的内容后再提交。"}, nil
-}
 
 // bizURL is the page where the caller opens a business: its applicant's
 // 已申请业务, a reviewer's review page, or the province's overview.

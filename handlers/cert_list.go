@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bytes"
-	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -170,11 +169,11 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 		}
 	} else {
 		page, err := s.st.Certificates(w.actor(c.IP()), q)
-		var ve *store.ValidationError
+		msg, bad := userMessage(err)
 		switch {
-		case errors.As(err, &ve):
+		case bad:
 			d.Page.Exact = true
-			d.Error = "请修正查询条件：" + ve.Message
+			d.Error = "请修正查询条件：" + msg
 			if status == fiber.StatusOK {
 				status = fiber.StatusUnprocessableEntity
 			}
@@ -308,9 +307,8 @@ func (s *Server) certExport(c *fiber.Ctx) error {
 		return s.renderCertList(c, fiber.StatusUnprocessableEntity, f, "")
 	}
 	certs, err := s.st.CertificatesForExport(w.actor(c.IP()), q)
-	var ve *store.ValidationError
-	if errors.As(err, &ve) {
-		return s.renderCertList(c, fiber.StatusUnprocessableEntity, f, ve.Message)
+	if msg, ok := userMessage(err); ok {
+		return s.renderCertList(c, fiber.StatusUnprocessableEntity, f, msg)
 	}
 	if err != nil {
 		return err

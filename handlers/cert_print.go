@@ -90,10 +90,10 @@ func (s *Server) selectedNumbers(c *fiber.Ctx, a store.Actor, o printOrigin) ([]
 	}
 	q.Offset, q.Limit = 0, store.MaxPrintBatch
 	page, err := s.st.Certificates(a, q)
-	var ve *store.ValidationError
+	msg, bad := userMessage(err)
 	switch {
-	case errors.As(err, &ve):
-		return nil, ve.Message, nil
+	case bad:
+		return nil, msg, nil
 	case err != nil:
 		return nil, "", err
 	case page.Total == 0:
@@ -143,9 +143,8 @@ func (s *Server) certPrint(c *fiber.Ctx) error {
 		return s.printFail(c, o, msgNoPublicURL)
 	}
 	certs, err := s.st.PrintableCertificates(a, numbers)
-	var ve *store.ValidationError
-	if errors.As(err, &ve) {
-		return s.printFail(c, o, ve.Message)
+	if msg, ok := userMessage(err); ok {
+		return s.printFail(c, o, msg)
 	}
 	if err != nil {
 		return err
@@ -169,8 +168,8 @@ func (s *Server) certPrint(c *fiber.Ctx) error {
 		return err
 	}
 	if _, err := s.st.RecordPrint(a, numbers, format.Name); err != nil {
-		if errors.As(err, &ve) {
-			return s.printFail(c, o, ve.Message)
+		if msg, ok := userMessage(err); ok {
+			return s.printFail(c, o, msg)
 		}
 		return err
 	}
@@ -196,9 +195,8 @@ func (s *Server) certPrinted(c *fiber.Ctx) error {
 	}
 	printed := c.FormValue("printed") == "1"
 	n, err := s.st.SetPrinted(a, numbers, printed)
-	var ve *store.ValidationError
-	if errors.As(err, &ve) {
-		return s.printFail(c, o, ve.Message)
+	if msg, ok := userMessage(err); ok {
+		return s.printFail(c, o, msg)
 	}
 	if err != nil {
 		return err

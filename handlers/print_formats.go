@@ -327,7 +327,7 @@ func (s *Server) saveFormat(c *fiber.Ctx) error {
 				return s.renderFormatForm(c, fiber.StatusUnprocessableEntity, ff, false, nil)
 			}
 		}
-		errs, err := formErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -373,8 +373,8 @@ func (s *Server) formatAction(c *fiber.Ctx) error {
 }
 
 func (s *Server) formatListError(c *fiber.Ctx, err error) error {
-	var ve *store.ValidationError
-	if !errors.As(err, &ve) {
+	msg, ok := userMessage(err)
+	if !ok {
 		return err
 	}
 	w := whoOf(c)
@@ -386,7 +386,7 @@ func (s *Server) formatListError(c *fiber.Ctx, err error) error {
 	for _, pf := range list {
 		d.Formats = append(d.Formats, formatRow{PrintFormat: pf, Default: pf.ID == def, Mode: modeLabel(pf.Format.Mode), Paper: paperLabel(pf.Format)})
 	}
-	return s.render(c, fiber.StatusUnprocessableEntity, tplFormats, "打印格式", d, map[string]string{"": ve.Message})
+	return s.render(c, fiber.StatusUnprocessableEntity, tplFormats, "打印格式", d, map[string]string{"": msg})
 }
 
 // frameable lets our own pages show the answer in an <iframe>: the global

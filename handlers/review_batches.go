@@ -205,15 +205,14 @@ func (s *Server) markCandidate(c *fiber.Ctx) error {
 	failed := c.FormValue("failed") == "1"
 	b, err := s.st.MarkCandidate(a, d.Batch.ID, cid, failed, c.FormValue("note"))
 	if err != nil {
-		var ve *store.ValidationError
-		if errors.As(err, &ve) {
+		if msg, ok := userMessage(err); ok {
 			cv, cerr := s.st.BatchCandidate(a, d.Batch.ID, cid)
 			if cerr != nil {
 				return cerr
 			}
 			d.Current = &cv
 			c.Set("HX-Retarget", "#cand-detail")
-			d.Error = ve.Message
+			d.Error = msg
 			return s.fragment(c, fiber.StatusUnprocessableEntity, tplReviewDetail, d)
 		}
 		return s.reviewError(c, err)
@@ -272,9 +271,8 @@ func (s *Server) approveBatch(c *fiber.Ctx) error {
 	}
 	b, err := s.st.ApproveBatch(w.actor(c.IP()), d.Batch.ID)
 	if err != nil {
-		var ve *store.ValidationError
-		if errors.As(err, &ve) {
-			return s.renderReview(c, fiber.StatusUnprocessableEntity, map[string]string{"": ve.Message})
+		if msg, ok := userMessage(err); ok {
+			return s.renderReview(c, fiber.StatusUnprocessableEntity, map[string]string{"": msg})
 		}
 		return s.reviewError(c, err)
 	}
@@ -295,7 +293,7 @@ func (s *Server) rejectBatch(c *fiber.Ctx) error {
 	}
 	b, err := s.st.RejectBatch(w.actor(c.IP()), d.Batch.ID, c.FormValue("reason"), nil)
 	if err != nil {
-		errs, ferr := fieldErrors(err)
+		errs, ferr := inputErrors(err)
 		if ferr == nil {
 			errs["reason"] = errs[firstKey(errs)]
 			return s.renderReview(c, fiber.StatusUnprocessableEntity, errs)

@@ -88,7 +88,7 @@ func (s *Server) raiseSegment(c *fiber.Ctx) error {
 	}
 	sg, err := s.st.RaiseSegment(w.actor(c.IP()), c.Params("code"), cur, end)
 	if err != nil {
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}

@@ -75,21 +75,12 @@ func (s *Server) renderSettings(c *fiber.Ctx, status int, tab string, form map[s
 	return s.render(c, status, tplSettings, "设置", d, errs)
 }
 
-// fieldErrors turns a store validation error into form errors, or returns
-// the error itself when it is not a validation error.
-func fieldErrors(err error) (map[string]string, error) {
-	var ve *store.ValidationError
-	if errors.As(err, &ve) {
-		return map[string]string{ve.Field: ve.Message, "": "请修正标出的内容后再提交。"}, nil
-	}
-	return nil, err
-}
 
 func (s *Server) saveProfile(c *fiber.Ctx) error {
 	w := whoOf(c)
 	in := store.ProfileInput{Name: c.FormValue("name"), Phone: c.FormValue("phone")}
 	if _, err := s.st.UpdateProfile(w.actor(c.IP()), in); err != nil {
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -194,7 +185,7 @@ func (s *Server) saveOrg(c *fiber.Ctx) error {
 				return s.renderSettings(c, fiber.StatusUnprocessableEntity, "org", form, nil)
 			}
 		}
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}
@@ -225,7 +216,7 @@ func (s *Server) saveSystem(c *fiber.Ctx) error {
 	}
 	if err := s.st.SaveSettings(w.actor(c.IP()), store.Settings{PasswordMaxAgeDays: days, LogRetentionMonths: months,
 		PublicURL: form["public_url"]}); err != nil {
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}

@@ -16,7 +16,7 @@ func (s *Server) renewRecoveryCodes(c *fiber.Ctx) error {
 	}
 	codes, hashes := auth.RecoveryCodes(10)
 	if err := s.st.RenewRecoveryCodes(w.actor(c.IP()), hashes); err != nil {
-		errs, err := fieldErrors(err)
+		errs, err := inputErrors(err)
 		if err != nil {
 			return err
 		}

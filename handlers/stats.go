@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -205,9 +204,11 @@ func (s *Server) statsReport(c *fiber.Ctx, f statsForm) (store.StatsReport, map[
 		return store.StatsReport{Query: q}, errs, nil
 	}
 	rep, err := s.st.Stats(whoOf(c).actor(c.IP()), q)
-	var ve *store.ValidationError
-	if errors.As(err, &ve) {
-		return store.StatsReport{Query: q}, map[string]string{ve.Field: ve.Message}, nil
+	if errs, ierr := inputErrors(err); err != nil && ierr == nil {
+		if len(errs) > 1 {
+			delete(errs, "") // the page names the field's own message
+		}
+		return store.StatsReport{Query: q}, errs, nil
 	}
 	return rep, nil, err
 }
