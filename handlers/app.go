@@ -55,7 +55,7 @@ type Server struct {
 	log     *slog.Logger
 	limiter *auth.Limiter
 	routes  []route
-	paths   map[string]bool // GET paths that exist, for the menu
+	pages   map[string]access // the GET routes and who may open them (mayOpen)
 	failMem *unknownFailures
 	views   *template.Template
 	certs   *certState // verification key and limiter (verify.go)
@@ -140,7 +140,7 @@ func newServer(cfg Config) (*Server, *fiber.App, error) {
 	app.Use(s.recoverer, s.securityHeaders, s.requestLog, s.limitBody)
 	app.Get("/assets/*", s.assets)
 	app.Use(s.loadSession, s.uploadGate, s.csrf)
-	s.paths = map[string]bool{}
+	s.pages = map[string]access{}
 	for _, r := range s.routes {
 		if r.upload != nil {
 			app.Add(r.method, r.path, s.guard(r), s.admitUpload, r.handler)
@@ -148,7 +148,7 @@ func newServer(cfg Config) (*Server, *fiber.App, error) {
 			app.Add(r.method, r.path, s.guard(r), r.handler)
 		}
 		if r.method == fiber.MethodGet {
-			s.paths[r.path] = true
+			s.pages[r.path] = r.access
 		}
 	}
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

@@ -1,32 +1,15 @@
 package handlers
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/valyala/bytebufferpool"
 
 	"certreg/candidate"
 	"certreg/data"
 	"certreg/sheets"
 	"certreg/store"
 )
-
-// partial renders a fragment template with data as its dot (not wrapped in
-// a page): table rows and form rows that htmx swaps in place.
-func (s *Server) partial(c *fiber.Ctx, status int, tpl string, data any) error {
-	c.Vary("HX-Request")
-	buf := bytebufferpool.Get()
-	defer bytebufferpool.Put(buf)
-	if err := s.views.ExecuteTemplate(buf, tpl, data); err != nil {
-		return fmt.Errorf("render %s: %w", tpl, err)
-	}
-	c.Status(status)
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Response().SetBody(buf.Bytes())
-	return nil
-}
 
 // batchOf loads the batch named by :id if the caller may see it.
 func (s *Server) batchOf(c *fiber.Ctx) (store.Batch, error) {
@@ -38,8 +21,6 @@ func (s *Server) batchOf(c *fiber.Ctx) (store.Batch, error) {
 }
 
 func actorOf(c *fiber.Ctx) store.Actor { return whoOf(c).actor(c.IP()) }
-
-
 
 // checkWorkbook reads an uploaded workbook for the actor's organisation with
 // every import rule: the sheet's own (sheets.Import, outside any
@@ -137,7 +118,6 @@ func rawOf(c *fiber.Ctx) candidate.Raw {
 		WorkUnit: c.FormValue("work_unit"), Occupation: c.FormValue("occupation"), Level: c.FormValue("level"),
 		Phone: c.FormValue("phone"), Remark: c.FormValue("remark")}
 }
-
 
 func (s *Server) candForm(c *fiber.Ctx, b store.Batch, id uint64, raw candidate.Raw) (candForm, error) {
 	sc, err := s.st.SheetScope(b.OrgID)

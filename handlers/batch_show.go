@@ -76,7 +76,7 @@ func (s *Server) renderBatch(c *fiber.Ctx, status int, b store.Batch, o batchOpt
 	default:
 		d.Tab = "candidates"
 	}
-	if s.paths["/reviews/batches"] && w.can(store.CapBatchReview) {
+	if s.mayOpen(w, "/reviews/batches") {
 		d.ReviewURL = "/reviews/batches"
 	}
 	if d.Log, err = s.st.BatchLog(a, b.ID); err != nil {

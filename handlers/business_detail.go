@@ -109,4 +109,3 @@ func (s *Server) bizProof(c *fiber.Ctx) error {
 	c.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox")
 	return c.SendStream(fh, int(f.Size))
 }
-

@@ -91,9 +91,9 @@ func (s *Server) renderCertDetailOf(c *fiber.Ctx, number string, status int, for
 				d.BatchLog = log
 			}
 			switch {
-			case b.OrgID == w.org.ID && s.paths["/batches/:id"] && w.can(store.CapBatchManage):
+			case b.OrgID == w.org.ID && w.can(store.CapBatchManage) && s.mayOpen(w, "/batches/:id"):
 				d.BatchURL = "/batches/" + itoa(b.ID)
-			case s.paths["/reviews/batches/:id"] && w.can(store.CapBatchReview):
+			case w.can(store.CapBatchReview) && s.mayOpen(w, "/reviews/batches/:id"):
 				d.BatchURL = "/reviews/batches/" + itoa(b.ID)
 			}
 		} else if !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrForbidden) {
@@ -159,7 +159,6 @@ func (s *Server) certStatus(c *fiber.Ctx) error {
 	}
 	return s.redirect(c, "/certificates/"+cert.Number)
 }
-
 
 // bizURL is the page where the caller opens a business: its applicant's
 // 已申请业务, a reviewer's review page, or the province's overview.

@@ -19,11 +19,10 @@ type menuGroup struct {
 }
 
 // menuDef is the whole menu of the product. An entry shows only when its page
-// exists in the route table and the user may open it.
+// is in the route table and the route's access rule lets the user open it:
+// who sees an entry is decided by the route table alone.
 type menuDef struct {
 	label, path, icon string
-	caps              []store.Cap
-	types             []store.OrgType
 	labelFor          map[store.OrgType]string
 }
 
@@ -33,29 +32,29 @@ var menuGroups = []struct {
 }{
 	{"", []menuDef{{label: "首页", path: "/", icon: "home"}}},
 	{"批次管理", []menuDef{
-		{label: "我的批次", path: "/batches", icon: "batch", caps: []store.Cap{store.CapBatchManage}},
-		{label: "批次审核", path: "/reviews/batches", icon: "review", caps: []store.Cap{store.CapBatchReview}},
+		{label: "我的批次", path: "/batches", icon: "batch"},
+		{label: "批次审核", path: "/reviews/batches", icon: "review"},
 	}},
 	{"证书管理", []menuDef{
-		{label: "证书查询", path: "/certificates", icon: "cert", caps: []store.Cap{store.CapCertView},
+		{label: "证书查询", path: "/certificates", icon: "cert",
 			labelFor: map[store.OrgType]string{store.Province: "证书库"}},
-		{label: "号段维护", path: "/segments", icon: "segment", caps: []store.Cap{store.CapSegmentManage}},
+		{label: "号段维护", path: "/segments", icon: "segment"},
 	}},
 	{"证书业务", []menuDef{
-		{label: "申请业务", path: "/business", icon: "business", caps: []store.Cap{store.CapBusinessApply}},
-		{label: "已申请业务", path: "/business/applied", icon: "batch", caps: []store.Cap{store.CapBusinessApply}},
-		{label: "业务打印", path: "/business/print", icon: "printer", caps: []store.Cap{store.CapCertPrint}, types: []store.OrgType{store.Unit, store.Direct}},
-		{label: "业务审核", path: "/reviews/business", icon: "review", caps: []store.Cap{store.CapBusinessReview}},
-		{label: "业务总览", path: "/business/overview", icon: "overview", caps: []store.Cap{store.CapBusinessOverview}},
+		{label: "申请业务", path: "/business", icon: "business"},
+		{label: "已申请业务", path: "/business/applied", icon: "batch"},
+		{label: "业务打印", path: "/business/print", icon: "printer"},
+		{label: "业务审核", path: "/reviews/business", icon: "review"},
+		{label: "业务总览", path: "/business/overview", icon: "overview"},
 	}},
 	{"统计", []menuDef{
-		{label: "统计分析", path: "/stats", icon: "stats", caps: []store.Cap{store.CapStatsView}},
+		{label: "统计分析", path: "/stats", icon: "stats"},
 	}},
 	{"系统管理", []menuDef{
-		{label: "机构管理", path: "/admin/orgs", icon: "org", caps: []store.Cap{store.CapOrgManage}},
-		{label: "用户与权限", path: "/admin/users", icon: "user", caps: []store.Cap{store.CapUserManage}},
-		{label: "职业（工种）目录", path: "/admin/occupations", icon: "catalog", caps: []store.Cap{store.CapCatalogManage}},
-		{label: "操作日志", path: "/logs", icon: "log", caps: []store.Cap{store.CapLogView}},
+		{label: "机构管理", path: "/admin/orgs", icon: "org"},
+		{label: "用户与权限", path: "/admin/users", icon: "user"},
+		{label: "职业（工种）目录", path: "/admin/occupations", icon: "catalog"},
+		{label: "操作日志", path: "/logs", icon: "log"},
 		{label: "设置", path: "/settings", icon: "settings"},
 	}},
 }
@@ -69,7 +68,7 @@ func (s *Server) menu(w *who, current string) []menuGroup {
 	for _, g := range menuGroups {
 		mg := menuGroup{Label: g.label}
 		for _, d := range g.items {
-			if !s.paths[d.path] || !allowedMenu(w, d) {
+			if !s.mayOpen(w, d.path) {
 				continue
 			}
 			label := d.label
@@ -97,19 +96,4 @@ func (s *Server) menu(w *who, current string) []menuGroup {
 // current: the same page or one below it.
 func menuMatches(path, current string) bool {
 	return current == path || (path != "/" && strings.HasPrefix(current, path+"/"))
-}
-
-func allowedMenu(w *who, d menuDef) bool {
-	if len(d.types) > 0 && !containsType(d.types, w.org.Type) {
-		return false
-	}
-	if len(d.caps) == 0 {
-		return true
-	}
-	for _, c := range d.caps {
-		if w.can(c) {
-			return true
-		}
-	}
-	return false
 }

@@ -253,23 +253,36 @@ func (s *Server) guard(r route) fiber.Handler {
 				return s.redirect(c, "/")
 			}
 		}
-		if len(a.types) > 0 && !containsType(a.types, w.org.Type) {
+		if !a.permits(w) {
 			return s.deny(c)
-		}
-		if len(a.caps) > 0 {
-			ok := false
-			for _, cp := range a.caps {
-				if w.user.Can(w.org.Type, cp) {
-					ok = true
-					break
-				}
-			}
-			if !ok {
-				return s.deny(c)
-			}
 		}
 		return c.Next()
 	}
+}
+
+// permits reports whether a's organisation types and capabilities let w in
+// (the login stage is the guard's).
+func (a access) permits(w *who) bool {
+	if len(a.types) > 0 && !containsType(a.types, w.org.Type) {
+		return false
+	}
+	if len(a.caps) == 0 {
+		return true
+	}
+	for _, cp := range a.caps {
+		if w.user.Can(w.org.Type, cp) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayOpen reports whether the route table has a page at path (a GET route)
+// that w may open: the menu, the home page's quick links and links between
+// pages ask it, so they never offer what the route would refuse.
+func (s *Server) mayOpen(w *who, path string) bool {
+	a, ok := s.pages[path]
+	return ok && (a.public || w.loggedIn() && a.permits(w))
 }
 
 func containsType(ts []store.OrgType, t store.OrgType) bool {

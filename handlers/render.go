@@ -311,17 +311,32 @@ func (s *Server) fragment(c *fiber.Ctx, status int, tpl string, data any) error 
 // own layout mechanism prints an error returned by the embedded page into the
 // layout, and takes a global lock per render.)
 func (s *Server) execute(c *fiber.Ctx, status int, tpl string, p page, layout string) error {
+	if layout == "" {
+		return s.write(c, status, tpl, p)
+	}
 	buf := bytebufferpool.Get()
 	defer bytebufferpool.Put(buf)
 	if err := s.views.ExecuteTemplate(buf, tpl, p); err != nil {
 		return fmt.Errorf("render %s: %w", tpl, err)
 	}
-	if layout != "" {
-		p.Content = template.HTML(buf.String())
-		buf.Reset()
-		if err := s.views.ExecuteTemplate(buf, layout, p); err != nil {
-			return fmt.Errorf("render %s in %s: %w", tpl, layout, err)
-		}
+	p.Content = template.HTML(buf.String())
+	return s.write(c, status, layout, p)
+}
+
+// partial renders a template with data itself as its dot (not wrapped in a
+// page): the table and form rows that htmx swaps in place.
+func (s *Server) partial(c *fiber.Ctx, status int, tpl string, data any) error {
+	c.Vary("HX-Request")
+	return s.write(c, status, tpl, data)
+}
+
+// write executes one template into the answer: every page, fragment and
+// partial ends here.
+func (s *Server) write(c *fiber.Ctx, status int, tpl string, dot any) error {
+	buf := bytebufferpool.Get()
+	defer bytebufferpool.Put(buf)
+	if err := s.views.ExecuteTemplate(buf, tpl, dot); err != nil {
+		return fmt.Errorf("render %s: %w", tpl, err)
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)

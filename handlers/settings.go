@@ -75,7 +75,6 @@ func (s *Server) renderSettings(c *fiber.Ctx, status int, tab string, form map[s
 	return s.render(c, status, tplSettings, "设置", d, errs)
 }
 
-
 func (s *Server) saveProfile(c *fiber.Ctx) error {
 	w := whoOf(c)
 	in := store.ProfileInput{Name: c.FormValue("name"), Phone: c.FormValue("phone")}
