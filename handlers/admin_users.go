@@ -47,7 +47,7 @@ func (s *Server) users(c *fiber.Ctx) error {
 
 // userOrgs is the caller's organisation and every one below it.
 func (s *Server) userOrgs(w *who) ([]store.Org, error) {
-	sub, _, err := s.st.Orgs(w.org, store.OrgFilter{Limit: 100000})
+	sub, _, err := s.st.Orgs(w.org, store.OrgFilter{All: true})
 	return append([]store.Org{w.org}, sub...), err
 }
 

@@ -90,7 +90,7 @@ func (s *Server) renderBizOverview(c *fiber.Ctx, status int, message string) err
 		c.Set("HX-Push-Url", listURL("/business/overview", vals, page))
 		return s.fragment(c, status, tplBizOverviewRows, d)
 	}
-	orgs, _, err := s.st.Orgs(w.org, store.OrgFilter{Limit: 100000})
+	orgs, _, err := s.st.Orgs(w.org, store.OrgFilter{All: true})
 	if err != nil {
 		return err
 	}

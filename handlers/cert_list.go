@@ -231,7 +231,7 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 		return s.fragment(c, status, tplCertTable, d)
 	}
 	if d.ShowOrg {
-		orgs, _, err := s.st.Orgs(w.org, store.OrgFilter{Limit: 100000})
+		orgs, _, err := s.st.Orgs(w.org, store.OrgFilter{All: true})
 		if err != nil {
 			return err
 		}

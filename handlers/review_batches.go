@@ -56,7 +56,7 @@ func (s *Server) reviewBatches(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	orgs, _, err := s.st.Orgs(w.org, store.OrgFilter{Limit: 100000})
+	orgs, _, err := s.st.Orgs(w.org, store.OrgFilter{All: true})
 	if err != nil {
 		return err
 	}

@@ -392,7 +392,8 @@ type OrgFilter struct {
 	Status OrgStatus
 	Parent uint64 // only the children of this organisation
 	Offset int
-	Limit  int
+	Limit  int  // a page of this many (default 20), unless All
+	All    bool // every match, for drop-downs and trees (a province has a few hundred)
 }
 
 // Orgs lists the organisations strictly below viewer that match f, by code,
@@ -427,6 +428,9 @@ func (s *Store) Orgs(viewer Org, f OrgFilter) ([]Org, int, error) {
 		}
 		return out[i].Code < out[j].Code
 	})
+	if f.All {
+		return out, len(out), nil
+	}
 	page, total := pageOf(out, f.Offset, f.Limit)
 	return page, total, nil
 }
