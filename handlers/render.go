@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/template/html/v2"
 	"github.com/valyala/bytebufferpool"
 
 	"certreg/assets"
@@ -19,132 +18,6 @@ import (
 	"certreg/idcard"
 	"certreg/store"
 )
-
-// Template names: every page and fragment the handlers render. The server
-// refuses to start if one is missing.
-const (
-	layoutMain  = "layouts/main"
-	layoutPlain = "layouts/plain"
-	layoutHead  = "layouts/_head"
-
-	tplLogin         = "auth/login"
-	tplDemoCode      = "auth/_demo_code"
-	tplCode          = "auth/code"
-	tplSetup         = "auth/setup"
-	tplRecoveryCodes = "auth/recovery_codes"
-	tplHome          = "home"
-	tplLogs          = "logs/list"
-	tplLogRows       = "logs/_rows"
-	tplSettings      = "settings/index"
-	tplRebind        = "settings/totp"
-	tplError         = "errors/error"
-	tplPager         = "partials/pager"
-	tplStale         = "partials/stale"
-
-	tplOrgs        = "admin/orgs"
-	tplOrgRows     = "admin/_org_rows"
-	tplOrgNew      = "admin/org_new"
-	tplOrg         = "admin/org"
-	tplScope       = "admin/scope"
-	tplCredential  = "admin/credential"
-	tplUsers       = "admin/users"
-	tplUserRows    = "admin/_user_rows"
-	tplUserNew     = "admin/user_new"
-	tplUser        = "admin/user"
-	tplOccupations = "admin/occupations"
-	tplOrgTree     = "admin/_tree"
-	tplCaps        = "admin/_caps"
-	tplScopeGrid   = "partials/scope_grid"
-	tplSegments    = "segments/list"
-	tplSegmentRows = "segments/_rows"
-	tplSegment     = "segments/edit"
-	tplBarChart    = "partials/bar_chart"
-
-	tplReviews       = "reviews/list"
-	tplReviewRows    = "reviews/_rows"
-	tplReview        = "reviews/batch"
-	tplReviewDetail  = "reviews/_detail"
-	tplReviewMarked  = "reviews/_marked"
-	tplReviewItem    = "reviews/_item"
-	tplReviewItemOOB = "reviews/_item_oob"
-	tplReviewLog     = "reviews/_log"
-	tplReviewActs    = "reviews/_actions"
-	tplReviewActsIn  = "reviews/_actions_inner"
-)
-
-// Batches.
-const (
-	tplBatches      = "batches/list"
-	tplBatchRows    = "batches/_rows"
-	tplBatchNew     = "batches/new"
-	tplBatch        = "batches/show"
-	tplImportErrors = "batches/_import_errors"
-	tplCandRow      = "batches/_cand_row"
-	tplCandEdit     = "batches/_cand_edit"
-	tplCandAdd      = "batches/_cand_add"
-	tplCandCount    = "batches/_cand_count"
-	tplCandidate    = "batches/candidate"
-	tplCandFields   = "batches/_cand_fields"
-)
-
-// Certificates.
-const (
-	tplCertList       = "certs/list"
-	tplCertTable      = "certs/_table"
-	tplCertDetail     = "certs/detail"
-	tplFormats        = "certs/formats"
-	tplFormat         = "certs/format"
-	tplFormatProblems = "certs/_format_problems"
-	tplVerify         = "certs/verify"
-)
-
-// Statistics.
-const (
-	tplStats       = "stats/index"
-	tplStatsResult = "stats/_result"
-	tplStatsState  = "stats/_state"
-	tplStatsChart  = "stats/_chart"
-)
-
-// Certificate businesses (issue 9).
-const (
-	tplBizCerts        = "business/certs"
-	tplBizCertTable    = "business/_certs"
-	tplBizNew          = "business/new"
-	tplBizApplied      = "business/applied"
-	tplBizAppliedRows  = "business/_applied_rows"
-	tplBizShow         = "business/show"
-	tplBizDetail       = "business/_detail"
-	tplBizLog          = "business/_log"
-	tplBizPrint        = "business/print"
-	tplBizPrintTable   = "business/_print_table"
-	tplBizOverview     = "business/overview"
-	tplBizOverviewRows = "business/_overview_rows"
-	tplReviewBizList   = "reviews/business_list"
-	tplReviewBizRows   = "reviews/_business_rows"
-	tplReviewBiz       = "reviews/business"
-)
-
-var allTemplates = []string{layoutMain, layoutPlain, layoutHead,
-	tplStats, tplStatsResult, tplStatsState, tplStatsChart,
-	tplBizCerts, tplBizCertTable, tplBizNew, tplBizApplied, tplBizAppliedRows, tplBizShow, tplBizDetail, tplBizLog,
-	tplBizPrint, tplBizPrintTable, tplBizOverview, tplBizOverviewRows, tplReviewBizList, tplReviewBizRows, tplReviewBiz,
-	tplCertList, tplCertTable, tplCertDetail, tplFormats, tplFormat, tplFormatProblems, tplVerify,
-	tplBatches, tplBatchRows, tplBatchNew, tplBatch, tplImportErrors, tplCandRow, tplCandEdit, tplCandAdd, tplCandCount, tplCandidate, tplCandFields,
-	tplLogin, tplDemoCode, tplCode, tplSetup, tplRecoveryCodes,
-	tplHome, tplLogs, tplLogRows, tplSettings, tplRebind, tplError, tplPager, tplStale,
-	tplOrgs, tplOrgRows, tplOrgNew, tplOrg, tplScope, tplCredential, tplUsers, tplUserRows, tplUserNew, tplUser, tplOccupations,
-	tplOrgTree, tplCaps, tplScopeGrid, tplSegments, tplSegmentRows, tplSegment, tplBarChart,
-	tplReviews, tplReviewRows, tplReview, tplReviewDetail, tplReviewMarked, tplReviewItem, tplReviewItemOOB, tplReviewLog, tplReviewActs, tplReviewActsIn}
-
-func checkTemplates(e *html.Engine) error {
-	for _, name := range allTemplates {
-		if e.Templates.Lookup(name) == nil {
-			return fmt.Errorf("template %q is missing", name)
-		}
-	}
-	return nil
-}
 
 // China Standard Time, from the embedded tzdata.
 var cst = func() *time.Location {
@@ -277,7 +150,7 @@ type page struct {
 // render answers a page, or for an htmx request only its fragment (the page
 // template without the layout). Vary: HX-Request keeps caches and the back
 // button honest.
-func (s *Server) render(c *fiber.Ctx, status int, tpl, title string, data any, errs map[string]string) error {
+func (s *Server) render(c *fiber.Ctx, status int, tpl tplName, title string, data any, errs map[string]string) error {
 	c.Vary("HX-Request")
 	w := whoOf(c)
 	p := page{Title: title, Active: c.Path(), LoggedIn: w.loggedIn(), User: w.user, Org: w.org, CSRF: w.csrfToken(),
@@ -299,7 +172,7 @@ func (s *Server) render(c *fiber.Ctx, status int, tpl, title string, data any, e
 }
 
 // fragment renders a template without layout (htmx swaps).
-func (s *Server) fragment(c *fiber.Ctx, status int, tpl string, data any) error {
+func (s *Server) fragment(c *fiber.Ctx, status int, tpl tplName, data any) error {
 	c.Vary("HX-Request")
 	w := whoOf(c)
 	return s.execute(c, status, tpl, page{LoggedIn: w.loggedIn(), User: w.user, Org: w.org, CSRF: w.csrfToken(), Demo: s.demo, Data: data}, "")
@@ -310,13 +183,13 @@ func (s *Server) fragment(c *fiber.Ctx, status int, tpl string, data any) error 
 // 500 page and never leaks into a half-rendered one. (The template engine's
 // own layout mechanism prints an error returned by the embedded page into the
 // layout, and takes a global lock per render.)
-func (s *Server) execute(c *fiber.Ctx, status int, tpl string, p page, layout string) error {
+func (s *Server) execute(c *fiber.Ctx, status int, tpl tplName, p page, layout tplName) error {
 	if layout == "" {
 		return s.write(c, status, tpl, p)
 	}
 	buf := bytebufferpool.Get()
 	defer bytebufferpool.Put(buf)
-	if err := s.views.ExecuteTemplate(buf, tpl, p); err != nil {
+	if err := s.views.ExecuteTemplate(buf, string(tpl), p); err != nil {
 		return fmt.Errorf("render %s: %w", tpl, err)
 	}
 	p.Content = template.HTML(buf.String())
@@ -325,17 +198,17 @@ func (s *Server) execute(c *fiber.Ctx, status int, tpl string, p page, layout st
 
 // partial renders a template with data itself as its dot (not wrapped in a
 // page): the table and form rows that htmx swaps in place.
-func (s *Server) partial(c *fiber.Ctx, status int, tpl string, data any) error {
+func (s *Server) partial(c *fiber.Ctx, status int, tpl tplName, data any) error {
 	c.Vary("HX-Request")
 	return s.write(c, status, tpl, data)
 }
 
 // write executes one template into the answer: every page, fragment and
 // partial ends here.
-func (s *Server) write(c *fiber.Ctx, status int, tpl string, dot any) error {
+func (s *Server) write(c *fiber.Ctx, status int, tpl tplName, dot any) error {
 	buf := bytebufferpool.Get()
 	defer bytebufferpool.Put(buf)
-	if err := s.views.ExecuteTemplate(buf, tpl, dot); err != nil {
+	if err := s.views.ExecuteTemplate(buf, string(tpl), dot); err != nil {
 		return fmt.Errorf("render %s: %w", tpl, err)
 	}
 	c.Status(status)
