@@ -31,7 +31,7 @@ func checkTemplates(e *html.Engine) error {
 var (
 	layoutMain  = tpl("layouts/main")
 	layoutPlain = tpl("layouts/plain")
-	layoutHead  = tpl("layouts/_head")
+	_           = tpl("layouts/_head") // included by other templates
 
 	tplLogin         = tpl("auth/login")
 	tplDemoCode      = tpl("auth/_demo_code")
@@ -44,8 +44,8 @@ var (
 	tplSettings      = tpl("settings/index")
 	tplRebind        = tpl("settings/totp")
 	tplError         = tpl("errors/error")
-	tplPager         = tpl("partials/pager")
-	tplStale         = tpl("partials/stale")
+	_                = tpl("partials/pager") // included by other templates
+	_                = tpl("partials/stale") // included by other templates
 
 	tplOrgs        = tpl("admin/orgs")
 	tplOrgRows     = tpl("admin/_org_rows")
@@ -58,39 +58,39 @@ var (
 	tplUserNew     = tpl("admin/user_new")
 	tplUser        = tpl("admin/user")
 	tplOccupations = tpl("admin/occupations")
-	tplOrgTree     = tpl("admin/_tree")
-	tplCaps        = tpl("admin/_caps")
-	tplScopeGrid   = tpl("partials/scope_grid")
+	_              = tpl("admin/_tree")         // included by other templates
+	_              = tpl("admin/_caps")         // included by other templates
+	_              = tpl("partials/scope_grid") // included by other templates
 	tplSegments    = tpl("segments/list")
 	tplSegmentRows = tpl("segments/_rows")
 	tplSegment     = tpl("segments/edit")
-	tplBarChart    = tpl("partials/bar_chart")
+	_              = tpl("partials/bar_chart") // included by other templates
 
-	tplReviews       = tpl("reviews/list")
-	tplReviewRows    = tpl("reviews/_rows")
-	tplReview        = tpl("reviews/batch")
-	tplReviewDetail  = tpl("reviews/_detail")
-	tplReviewMarked  = tpl("reviews/_marked")
-	tplReviewItem    = tpl("reviews/_item")
-	tplReviewItemOOB = tpl("reviews/_item_oob")
-	tplReviewLog     = tpl("reviews/_log")
-	tplReviewActs    = tpl("reviews/_actions")
-	tplReviewActsIn  = tpl("reviews/_actions_inner")
+	tplReviews      = tpl("reviews/list")
+	tplReviewRows   = tpl("reviews/_rows")
+	tplReview       = tpl("reviews/batch")
+	tplReviewDetail = tpl("reviews/_detail")
+	tplReviewMarked = tpl("reviews/_marked")
+	_               = tpl("reviews/_item")          // included by other templates
+	_               = tpl("reviews/_item_oob")      // included by other templates
+	_               = tpl("reviews/_log")           // included by other templates
+	_               = tpl("reviews/_actions")       // included by other templates
+	_               = tpl("reviews/_actions_inner") // included by other templates
 )
 
 // Batches.
 var (
-	tplBatches      = tpl("batches/list")
-	tplBatchRows    = tpl("batches/_rows")
-	tplBatchNew     = tpl("batches/new")
-	tplBatch        = tpl("batches/show")
-	tplImportErrors = tpl("batches/_import_errors")
-	tplCandRow      = tpl("batches/_cand_row")
-	tplCandEdit     = tpl("batches/_cand_edit")
-	tplCandAdd      = tpl("batches/_cand_add")
-	tplCandCount    = tpl("batches/_cand_count")
-	tplCandidate    = tpl("batches/candidate")
-	tplCandFields   = tpl("batches/_cand_fields")
+	tplBatches   = tpl("batches/list")
+	tplBatchRows = tpl("batches/_rows")
+	tplBatchNew  = tpl("batches/new")
+	tplBatch     = tpl("batches/show")
+	_            = tpl("batches/_import_errors") // included by other templates
+	tplCandRow   = tpl("batches/_cand_row")
+	tplCandEdit  = tpl("batches/_cand_edit")
+	tplCandAdd   = tpl("batches/_cand_add")
+	tplCandCount = tpl("batches/_cand_count")
+	tplCandidate = tpl("batches/candidate")
+	_            = tpl("batches/_cand_fields") // included by other templates
 )
 
 // Certificates.
@@ -108,8 +108,8 @@ var (
 var (
 	tplStats       = tpl("stats/index")
 	tplStatsResult = tpl("stats/_result")
-	tplStatsState  = tpl("stats/_state")
-	tplStatsChart  = tpl("stats/_chart")
+	_              = tpl("stats/_state") // included by other templates
+	_              = tpl("stats/_chart") // included by other templates
 )
 
 // Certificate businesses.
@@ -120,8 +120,8 @@ var (
 	tplBizApplied      = tpl("business/applied")
 	tplBizAppliedRows  = tpl("business/_applied_rows")
 	tplBizShow         = tpl("business/show")
-	tplBizDetail       = tpl("business/_detail")
-	tplBizLog          = tpl("business/_log")
+	_                  = tpl("business/_detail") // included by other templates
+	_                  = tpl("business/_log")    // included by other templates
 	tplBizPrint        = tpl("business/print")
 	tplBizPrintTable   = tpl("business/_print_table")
 	tplBizOverview     = tpl("business/overview")
