@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -65,32 +64,14 @@ func (q *bizListQuery) filter(page int, kinds ...store.BizKind) (store.BizFilter
 	if f.State == "" {
 		q.State = ""
 	}
-	var msg string
-	f.From, f.To, msg = dateRange(q.From, q.To)
-	return f, msg
+	errs := map[string]string{}
+	f.From, f.To = dateRange(q.From, q.To, errs)
+	if !f.To.IsZero() {
+		f.To = f.To.AddDate(0, 0, 1) // the store's ranges end before To
+	}
+	return f, firstValue(errs)
 }
 
-// dateRange reads a from–to range of days (China time, both included).
-func dateRange(from, to string) (f, t time.Time, msg string) {
-	if from != "" {
-		d, err := time.ParseInLocation("2006-01-02", from, cst)
-		if err != nil {
-			return f, t, "开始日期格式应为 2026-01-31"
-		}
-		f = d
-	}
-	if to != "" {
-		d, err := time.ParseInLocation("2006-01-02", to, cst)
-		if err != nil {
-			return f, t, "结束日期格式应为 2026-01-31"
-		}
-		t = d.AddDate(0, 0, 1)
-	}
-	if !f.IsZero() && !t.IsZero() && !f.Before(t) {
-		return time.Time{}, time.Time{}, "开始日期不能晚于结束日期"
-	}
-	return f, t, ""
-}
 
 type bizAppliedData struct {
 	Filter bizListQuery

@@ -339,7 +339,7 @@ func TestBusinessScenarios(t *testing.T) {
 					t.Errorf("push url %q", u)
 				}
 			}},
-		{name: "bad date range: 422", user: "demo-dept", method: get, path: "/reviews/business?from=2026-05-01&to=2026-04-01", status: 422, want: []string{"开始日期不能晚于结束日期"}},
+		{name: "bad date range: 422", user: "demo-dept", method: get, path: "/reviews/business?from=2026-05-01&to=2026-04-01", status: 422, want: []string{"结束日期不能早于开始日期"}},
 		{name: "another dept's queue lacks it", user: "wh-dept", method: get, path: "/reviews/business", status: 200,
 			want: []string{"暂无待审核的变更业务"}, absent: []string{bw.unitPendingDept.Number}},
 		{name: "province queue holds the 省直所's and the dept-approved", user: "demo-province", method: get, path: "/reviews/business", status: 200,

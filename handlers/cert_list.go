@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -93,21 +92,7 @@ func (f certForm) query() (store.CertQuery, map[string]string) {
 			errs["org"] = "机构无效"
 		}
 	}
-	for _, d := range []struct {
-		in  string
-		out *time.Time
-		key string
-	}{{f.From, &q.From, "from"}, {f.To, &q.To, "to"}} {
-		if d.in == "" {
-			continue
-		}
-		t, err := time.ParseInLocation("2006-01-02", d.in, cst)
-		if err != nil {
-			errs[d.key] = "日期格式应为 2026-01-31"
-			continue
-		}
-		*d.out = t
-	}
+	q.From, q.To = dateRange(f.From, f.To, errs)
 	if len(errs) == 0 {
 		return q, nil
 	}

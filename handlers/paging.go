@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -88,4 +89,26 @@ func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
 func parseUint(s string) uint64 {
 	n, _ := strconv.ParseUint(s, 10, 64)
 	return n
+}
+
+// dateRange reads the first and last day of a from/to filter (2006-01-02,
+// China time, both days included; empty: open). A bad day is an error of its
+// field ("from" or "to") in errs, as is a start after the end.
+func dateRange(from, to string, errs map[string]string) (time.Time, time.Time) {
+	var out [2]time.Time
+	for i, d := range []struct{ in, key, what string }{{from, "from", "开始日期"}, {to, "to", "结束日期"}} {
+		if d.in == "" {
+			continue
+		}
+		t, err := time.ParseInLocation("2006-01-02", d.in, cst)
+		if err != nil {
+			errs[d.key] = d.what + "格式应为 2026-01-31"
+			continue
+		}
+		out[i] = t
+	}
+	if !out[0].IsZero() && !out[1].IsZero() && out[0].After(out[1]) {
+		errs["to"] = "结束日期不能早于开始日期"
+	}
+	return out[0], out[1]
 }
