@@ -72,7 +72,6 @@ func (q *bizListQuery) filter(page int, kinds ...store.BizKind) (store.BizFilter
 	return f, firstValue(errs)
 }
 
-
 type bizAppliedData struct {
 	Filter bizListQuery
 	Page   store.BizPage
