@@ -263,8 +263,10 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 			if err := certsB.Put(num, raws[k]); err != nil {
 				return nil, err
 			}
-			if err := putIndexFill(batch, key(itob(req.BatchID), num)); err != nil {
-				return nil, err
+			if req.BatchID != 0 { // as reissues and bulk loads: no batch, no batch index
+				if err := putIndexFill(batch, key(itob(req.BatchID), num)); err != nil {
+					return nil, err
+				}
 			}
 			if err := holders.Put(holderKey(cert.IDNumber, cert.Occupation, cert.Level), num); err != nil {
 				return nil, err

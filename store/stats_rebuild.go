@@ -16,8 +16,7 @@ import (
 // the keys of bStatsOrgs. A certificate counts as registered unless it
 // replaces another (a reissue).
 func statsRebuild(tx *bolt.Tx, emitCount func(k, v []byte) error, emitOrg func(k []byte) error) error {
-	origins := newStatOrigins(tx)
-	fine := map[statFine]statVec{}
+	sb := newStatsBuilder(tx)
 	// Only the fields the counters need are decoded.
 	var c struct {
 		Number     string     `json:"number"`
@@ -35,21 +34,45 @@ func statsRebuild(tx *bolt.Tx, emitCount func(k, v []byte) error, emitOrg func(k
 		if err := json.Unmarshal(v, &c); err != nil {
 			return fmt.Errorf("certificate %s: %w", k, err)
 		}
-		cert := Certificate{Number: c.Number, Occupation: c.Occupation, Level: c.Level, OrgID: c.OrgID, OrgPath: c.OrgPath,
-			Region: c.Region, IssueDate: c.IssueDate, Status: c.Status}
-		o, err := origins.of(&cert)
-		if err != nil {
-			return err
-		}
-		f := fineOf(o, &cert)
-		sum := fine[f]
-		sum.add(certVec(c.Status, c.Replaces == ""), 1)
-		fine[f] = sum
-		return nil
+		return sb.add(&Certificate{Number: c.Number, Occupation: c.Occupation, Level: c.Level, OrgID: c.OrgID, OrgPath: c.OrgPath,
+			Region: c.Region, IssueDate: c.IssueDate, Status: c.Status, Replaces: c.Replaces})
 	})
 	if err != nil {
 		return err
 	}
+	return sb.emit(emitCount, emitOrg)
+}
+
+// statsBuilder sums certificates into the finest cells of the counters;
+// emit then spreads them over every scope, period and cell (statsRebuild,
+// and the check, which feeds it the certificates it reads anyway).
+type statsBuilder struct {
+	origins *statOrigins
+	fine    map[statFine]statVec
+}
+
+func newStatsBuilder(tx *bolt.Tx) *statsBuilder {
+	return &statsBuilder{origins: newStatOrigins(tx), fine: map[statFine]statVec{}}
+}
+
+// add counts one certificate (only its number, occupation, level,
+// organisation, path, region, issue date, status and Replaces are read).
+func (sb *statsBuilder) add(c *Certificate) error {
+	o, err := sb.origins.of(c)
+	if err != nil {
+		return err
+	}
+	f := fineOf(o, c)
+	sum := sb.fine[f]
+	sum.add(certVec(c.Status, c.Replaces == ""), 1)
+	sb.fine[f] = sum
+	return nil
+}
+
+// emit hands every counter to emitCount and every origin to emitOrg, each
+// in ascending key order.
+func (sb *statsBuilder) emit(emitCount func(k, v []byte) error, emitOrg func(k []byte) error) error {
+	origins, fine := sb.origins, sb.fine
 	// The fine entries of each origin, and the origins of each scope.
 	type entry struct {
 		f statFine
@@ -59,7 +82,7 @@ func statsRebuild(tx *bolt.Tx, emitCount func(k, v []byte) error, emitOrg func(k
 	for f, v := range fine {
 		byOrigin[f.origin] = append(byOrigin[f.origin], entry{f, v})
 	}
-	fine = nil
+	sb.fine = nil
 	scopeOrigins := map[string][]int32{}
 	for i, o := range origins.list {
 		for _, sc := range o.scopes() {
