@@ -116,8 +116,11 @@ type CheckReport struct {
 	// Figures are the database's own counts (for backup manifests).
 	Figures Figures
 	// Before is the check that found what Repaired rebuilt.
-	Before  *CheckReport
-	Elapsed time.Duration
+	Before *CheckReport
+	// SchemaOld is set when the database predates this binary's schema:
+	// starting the server (or a restore) migrates it first.
+	SchemaOld bool
+	Elapsed   time.Duration
 	// capped counts the findings left out per kind.
 	capped map[string]int
 	shown  map[string]int
@@ -421,6 +424,13 @@ func checkDir(dir string, opt CheckOptions) (*CheckReport, error) {
 		}
 	}
 	return r, nil
+}
+
+func (r *CheckReport) nonSchemaFaults() int {
+	if r.SchemaOld {
+		return r.Faults() - 1
+	}
+	return r.Faults()
 }
 
 func (r *CheckReport) nonDerivedFaults() int {

@@ -26,6 +26,7 @@ const collectBudget = 4_000_000
 func (c *checker) run(progress func(CheckArea)) error {
 	r := c.r
 	if r.Figures.Schema < SchemaVersion {
+		r.SchemaOld = true
 		r.fault(AreaFile, "schema", fmt.Sprintf("数据库版本 %d 低于本程序的 %d：请先用本程序启动一次服务器完成升级，再做完整检查", r.Figures.Schema, SchemaVersion),
 			fmt.Sprintf("database schema %d is older than this binary's %d: start the server once to migrate, then check again", r.Figures.Schema, SchemaVersion))
 		r.fillSkipped()

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -55,6 +56,8 @@ type Store struct {
 	db    *bolt.DB
 	dir   string
 	files *files.Dir
+	// filesMu keeps a backup and the sweep of unreferenced uploads apart.
+	filesMu sync.Mutex
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
