@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -44,6 +45,12 @@ type Config struct {
 	// VerifyLimit is the number of public verifications allowed per client
 	// address per minute (0: 20).
 	VerifyLimit int
+	// MetricsToken lets a monitoring system read /metrics from another
+	// machine (Authorization: Bearer …); "" serves it to loopback only.
+	MetricsToken string
+	// InFlight counts the requests being handled (shared with main, which
+	// waits for them at shutdown); nil: the server keeps its own.
+	InFlight *atomic.Int64
 }
 
 // Server holds the dependencies of every handler.
@@ -65,6 +72,10 @@ type Server struct {
 	proxyHeader string
 	reveals     *revealStore // secrets shown once after a POST (reveal.go)
 	uploads     *uploadSlots
+	// Operations (metrics.go, backup.go, housekeeping.go).
+	metrics      *metrics
+	metricsToken string
+	backups      backupRuns
 }
 
 // New builds the fiber application with every route of the product.
@@ -95,7 +106,8 @@ func newServer(cfg Config) (*Server, *fiber.App, error) {
 	}
 	s := &Server{st: cfg.Store, demo: cfg.Demo, tls: cfg.TLS, now: cfg.Now, log: cfg.Logger,
 		limiter: auth.NewLimiter(cfg.LoginLimit, time.Minute, cfg.Now), failMem: newUnknownFailures(),
-		views: engine.Templates, reveals: newRevealStore(cfg.Now), uploads: newUploadSlots()}
+		views: engine.Templates, reveals: newRevealStore(cfg.Now), uploads: newUploadSlots(),
+		metrics: newMetrics(cfg.InFlight, cfg.Now()), metricsToken: cfg.MetricsToken}
 	certs, err := newCertState(cfg)
 	if err != nil {
 		return nil, nil, err
@@ -137,7 +149,7 @@ func newServer(cfg Config) (*Server, *fiber.App, error) {
 			app.Add(r.method, r.path, markUpload(r.upload))
 		}
 	}
-	app.Use(s.recoverer, s.securityHeaders, s.requestLog, s.limitBody)
+	app.Use(s.measure, s.recoverer, s.securityHeaders, s.requestLog, s.limitBody)
 	app.Get("/assets/*", s.assets)
 	app.Use(s.loadSession, s.uploadGate, s.csrf)
 	s.pages = map[string]access{}

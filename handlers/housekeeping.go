@@ -5,12 +5,20 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"certreg/store"
 )
 
+// uploadMaxAge is how long an upload no record refers to is kept (a
+// wizard left half-way may still be finished within it).
+const uploadMaxAge = 24 * time.Hour
+
 // housekeeping is what the server does on its own while it runs: writing the
-// summaries of refused requests once their minute is over, and once a day
-// archiving operation-log entries past the retention setting. It stops when
-// the application shuts down.
+// summaries of refused requests once their minute is over; once a day
+// archiving operation-log entries past the retention setting; every hour
+// removing uploads no record has referred to for a day; and the scheduled
+// backup when its time of day has come. It stops when the application shuts
+// down, after the step it is in (a backup running is finished).
 func (s *Server) startHousekeeping(app *fiber.App) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -24,13 +32,18 @@ func (s *Server) startHousekeeping(app *fiber.App) {
 		defer close(done)
 		minute := time.NewTicker(time.Minute)
 		defer minute.Stop()
-		var lastPrune time.Time
+		var lastPrune, lastSweep time.Time
 		for {
 			now := s.now()
 			if now.Sub(lastPrune) >= 24*time.Hour || now.Before(lastPrune) {
 				lastPrune = now
 				s.pruneLogs()
 			}
+			if now.Sub(lastSweep) >= time.Hour || now.Before(lastSweep) {
+				lastSweep = now
+				s.sweepUploads()
+			}
+			s.scheduledBackup(now)
 			select {
 			case <-ctx.Done():
 				return
@@ -48,5 +61,37 @@ func (s *Server) pruneLogs() {
 		s.log.Error("archive operation log", "err", err.Error(), "archived", n)
 	case n > 0:
 		s.log.Info("archived operation log", "entries", n, "file", file)
+	}
+}
+
+// sweepUploads removes uploads no record refers to after a day, and
+// temporary files of uploads that never finished.
+func (s *Server) sweepUploads() {
+	res, err := s.st.SweepUploads(uploadMaxAge)
+	switch {
+	case err != nil:
+		s.log.Error("清理上传文件失败 sweep uploads: "+store.StorageProblemOr(err, ""), "err", err.Error())
+	case res.Files+res.Temps > 0:
+		s.log.Info("removed unreferenced uploads", "files", res.Files, "temporary", res.Temps, "bytes", res.Bytes, "staged", res.Staged)
+	}
+}
+
+// scheduledBackup makes the day's backup once its time has come.
+func (s *Server) scheduledBackup(now time.Time) {
+	sched, due, err := s.st.ScheduledBackupDue(now)
+	if err != nil {
+		s.log.Error("scheduled backup", "err", err.Error())
+		return
+	}
+	if !due || !s.backups.begin() {
+		return
+	}
+	defer s.backups.end()
+	t0 := time.Now()
+	st := s.st.RunScheduledBackup(sched)
+	if st.OK {
+		s.log.Info("scheduled backup made", "file", st.File, "bytes", st.Size, "removed", st.Removed, "elapsed", time.Since(t0).String())
+	} else {
+		s.log.Error("定时备份失败 scheduled backup failed: "+st.Message, "dir", sched.Dir)
 	}
 }

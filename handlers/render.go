@@ -237,7 +237,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 			// Invalid input like any other: 422 with the limit in words
 			// (bodies are limited in upload.go; this is a fallback).
 			code, msg = fiber.StatusUnprocessableEntity, formTooLarge
-		case fiber.StatusTooManyRequests, fiber.StatusForbidden, fiber.StatusUnprocessableEntity:
+		case fiber.StatusTooManyRequests, fiber.StatusForbidden, fiber.StatusUnprocessableEntity, fiber.StatusConflict:
 			msg = fe.Message
 		default:
 			if code < 500 {
@@ -252,7 +252,15 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		if errors.As(err, &fe) {
 			msg = fe.Msg
 		}
+	case errors.As(err, new(*backupFailed)):
+		msg = "备份失败：" + err.Error()
 	default:
+		if problem, ok := store.StorageProblem(err); ok {
+			// The operator must act: say so on the page and in the log.
+			code, msg = fiber.StatusInsufficientStorage, problem
+			s.log.Error("存储故障 storage failure: "+problem, "method", c.Method(), "path", c.Path(), "err", err.Error())
+			break
+		}
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err.Error())
 	}
 	if isHTMX(c) {
@@ -260,7 +268,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		c.Set("HX-Reswap", "none")
 		return c.Status(code).SendString(msg)
 	}
-	title := map[int]string{403: "无权访问", 404: "页面不存在", 500: "系统错误"}[code]
+	title := map[int]string{403: "无权访问", 404: "页面不存在", 500: "系统错误", 507: "存储故障"}[code]
 	if title == "" {
 		title = "请求未完成"
 	}

@@ -43,6 +43,7 @@ func (s *Server) routeTable() []route {
 	}
 	return []route{
 		get("/healthz", public, s.healthz),
+		get("/metrics", public, s.metricsPage), // loopback or -metrics-token: checked by the handler
 		get("/login", public, s.loginPage),
 		post("/login", public, s.loginSubmit),
 		get("/login/demo-code", public, s.demoCode),
@@ -87,6 +88,7 @@ func (s *Server) routeTable() []route {
 		post("/settings/org", loggedIn, s.saveOrg),
 		post("/settings/system", types(store.Province), s.saveSystem),
 		get("/settings/backup", types(store.Province), s.backup),
+		post("/settings/backup-schedule", types(store.Province), s.saveBackupSchedule),
 		post("/settings/scope", types(store.Dept, store.Unit, store.Direct), s.removeOwnScope),
 
 		get("/admin/credential", can(store.CapOrgManage, store.CapUserManage), s.credential),

@@ -31,6 +31,9 @@ type settingsData struct {
 	ScopeRows   []scopeRow
 	Levels      []data.Level
 	RecoveryLow bool // few recovery codes left
+	// The last backup and the last scheduled one (系统设置).
+	LastBackup, LastScheduled store.BackupStatus
+	BackupKeepDefault         int
 }
 
 func (s *Server) settings(c *fiber.Ctx) error {
@@ -59,6 +62,12 @@ func (s *Server) renderSettings(c *fiber.Ctx, status int, tab string, form map[s
 	}
 	if tab == "system" && !d.Province {
 		d.Tab = "profile"
+	}
+	if d.Tab == "system" {
+		if d.LastBackup, d.LastScheduled, err = s.st.LastBackup(); err != nil {
+			return err
+		}
+		d.BackupKeepDefault = store.DefaultBackupKeep
 	}
 	if d.Tab == "scope" {
 		if d.Province {

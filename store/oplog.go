@@ -57,6 +57,8 @@ const (
 	ActOccupationDel  Action = "occupation.delete"
 	ActSegmentRaise   Action = "segment.raise"
 	ActBackup         Action = "backup"
+	ActBackupSchedule Action = "backup.scheduled"
+	ActUploadSweep    Action = "uploads.sweep"
 	ActLogPrune       Action = "log.prune"
 
 	ActCertCancel        Action = "cert.cancel"
@@ -129,6 +131,8 @@ var Actions = []ActionInfo{
 	{ActOccupationDel, "删除职业（工种）"},
 	{ActSegmentRaise, "调整证书号段"},
 	{ActBackup, "下载数据备份"},
+	{ActBackupSchedule, "定时备份"},
+	{ActUploadSweep, "清理未引用的上传文件"},
 	{ActLogPrune, "归档过期日志"},
 	{ActCertCancel, "注销证书"},
 	{ActCertActivate, "激活证书"},

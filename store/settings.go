@@ -20,6 +20,9 @@ type Settings struct {
 	// PublicURL is the address the public verification links and QR codes
 	// printed on certificates open, e.g. https://zjt.example.gov.cn.
 	PublicURL string `json:"public_url,omitempty"`
+	// Backup is the schedule of the backups the server makes by itself
+	// (check_ops.go); SaveBackupSchedule changes it, SaveSettings keeps it.
+	Backup BackupSchedule `json:"backup,omitempty"`
 }
 
 // Bounds of the settings.
@@ -80,6 +83,11 @@ func (s *Store) SaveSettings(a Actor, st Settings) error {
 		if org.Type != Province || !actorIsAdminTx(tx, a) {
 			return ErrForbidden
 		}
+		var cur Settings
+		if err := getJSON(tx.Bucket(bMeta), []byte("settings"), &cur); err != nil && err != ErrNotFound {
+			return err
+		}
+		st.Backup = cur.Backup
 		if err := putJSON(tx.Bucket(bMeta), []byte("settings"), st); err != nil {
 			return err
 		}
