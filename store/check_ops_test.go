@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"certreg/files"
 	"certreg/fixture"
 	"certreg/store"
 )
@@ -18,7 +19,7 @@ import (
 func TestSweepRemovesUnreferencedUploads(t *testing.T) {
 	w := fixture.Demo(t)
 	dir := w.Dir
-	files := filepath.Join(dir, store.FilesDir)
+	kept := filepath.Join(dir, store.FilesDir)
 	old := fixture.Start.Add(-25 * time.Hour)
 	write := func(path, content string, at time.Time) {
 		t.Helper()
@@ -32,9 +33,9 @@ func TestSweepRemovesUnreferencedUploads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	abandoned := filepath.Join(files, strings.Repeat("a1", 32))
-	young := filepath.Join(files, strings.Repeat("b2", 32))
-	leftover := filepath.Join(files, ".upload-123456")
+	abandoned := filepath.Join(kept, strings.Repeat("a1", 32))
+	young := filepath.Join(kept, strings.Repeat("b2", 32))
+	leftover := filepath.Join(kept, ".upload-123456")
 	tmpUpload := filepath.Join(dir, "tmp", "upload-998877")
 	write(abandoned, "342102199001010029 an abandoned workbook", old)
 	write(young, "an upload of a wizard still open", fixture.Start.Add(-time.Hour))
@@ -43,16 +44,16 @@ func TestSweepRemovesUnreferencedUploads(t *testing.T) {
 
 	// A workbook staged two days ago: its entry expired, its file too.
 	w.Clock.Set(fixture.Start.Add(-48 * time.Hour))
-	staged, err := w.Store.StageWorkbook(w.Actor(t, "demo-unit"), []byte("PK a staged workbook of an abandoned wizard"))
+	staged, err := w.Store.StageWorkbook(w.Actor(t, "demo-unit"), files.Bytes("名单.xlsx", []byte("PK a staged workbook of an abandoned wizard")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.Clock.Set(fixture.Start)
-	if err := os.Chtimes(filepath.Join(files, staged), old, old); err != nil {
+	if err := os.Chtimes(filepath.Join(kept, staged), old, old); err != nil {
 		t.Fatal(err)
 	}
 	// Every material the demo's records refer to is old too.
-	referenced, _ := filepath.Glob(filepath.Join(files, "*"))
+	referenced, _ := filepath.Glob(filepath.Join(kept, "*"))
 	for _, p := range referenced {
 		if p != young {
 			_ = os.Chtimes(p, old, old)
@@ -66,7 +67,7 @@ func TestSweepRemovesUnreferencedUploads(t *testing.T) {
 	if res.Files != 2 || res.Temps != 2 || res.Staged != 1 {
 		t.Errorf("swept %+v, want 2 files (abandoned, expired staged), 2 temporary, 1 staged entry", res)
 	}
-	for _, gone := range []string{abandoned, leftover, tmpUpload, filepath.Join(files, staged)} {
+	for _, gone := range []string{abandoned, leftover, tmpUpload, filepath.Join(kept, staged)} {
 		if _, err := os.Stat(gone); !os.IsNotExist(err) {
 			t.Errorf("%s kept", gone)
 		}

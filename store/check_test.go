@@ -13,6 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"certreg/files"
 	"certreg/fixture"
 	"certreg/store"
 )
@@ -28,7 +29,7 @@ func checkedWorld(t *testing.T) string {
 		Created: fixture.Start, LastSeen: fixture.Start}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Store.StageWorkbook(w.Actor(t, "demo-unit"), []byte("PK\x03\x04 a staged workbook")); err != nil {
+	if _, err := w.Store.StageWorkbook(w.Actor(t, "demo-unit"), files.Bytes("名单.xlsx", []byte("PK\x03\x04 a staged workbook"))); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Store.Close(); err != nil {
