@@ -256,9 +256,6 @@ func startupCheck(dir string, demo bool, logger *slog.Logger) error {
 	}
 	if !r.OK() {
 		r.Write(os.Stderr)
-		if r.SchemaOld && r.Faults() == 1 {
-			return nil // the server migrates it
-		}
 		logger.Error("start-up check failed", "dir", dir, "faults", r.Faults(), "first", r.FirstFault())
 		if r.Rollback {
 			return fmt.Errorf("数据库 %s 最新的事务头页已损坏，启动会静默丢失最后一次提交的修改，服务器拒绝启动。"+

@@ -38,7 +38,8 @@ import (
 // restore unpacks into a new directory beside the target, checks every
 // entry against the manifest (and every uploaded file against its name),
 // runs the full check on the result and only then renames it into place:
-// a failure leaves the target as it was and names the entry at fault.
+// a failure leaves the target as it was and names the entry at fault
+// (docs/operations.md).
 
 // FilesDir is the folder of uploaded files inside the data directory.
 const FilesDir = files.FilesDir
@@ -202,7 +203,12 @@ func (hw *hashingWriter) Write(p []byte) (int, error) {
 func (s *Store) writeArchive(w io.Writer, now time.Time) (Manifest, error) {
 	m := Manifest{Format: BackupFormat, App: "certreg", Created: now}
 	bw := bufio.NewWriterSize(w, 1<<20)
-	gz := gzip.NewWriter(bw)
+	// The fastest level: a database compresses well even so, and a backup
+	// of millions of certificates is gigabytes to compress.
+	gz, err := gzip.NewWriterLevel(bw, gzip.BestSpeed)
+	if err != nil {
+		return m, err
+	}
 	tw := tar.NewWriter(gz)
 	entry := func(name string, size int64, mod time.Time, body func(io.Writer) error) error {
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o600, Size: size, ModTime: mod, Typeflag: tar.TypeReg}); err != nil {
@@ -219,7 +225,7 @@ func (s *Store) writeArchive(w io.Writer, now time.Time) (Manifest, error) {
 		return nil
 	}
 	var refs map[string]string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		var err error
 		if refs, err = referencedFilesTx(tx); err != nil {
 			return err

@@ -9,6 +9,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -35,7 +37,8 @@ import (
 // A fault in the file area stops the others: the file is not opened by
 // bbolt at all. Repair (-repair) rebuilds derived sets from records, never
 // records themselves; a damaged newest meta page can only be accepted as a
-// rollback (AcceptRollback), never repaired.
+// rollback (AcceptRollback), never repaired. docs/operations.md describes it
+// for operators.
 
 // CheckArea is one area of the check.
 type CheckArea int
@@ -124,6 +127,7 @@ type CheckReport struct {
 	// capped counts the findings left out per kind.
 	capped map[string]int
 	shown  map[string]int
+	mu     sync.Mutex // findings may come from several goroutines
 }
 
 // Figures are counts of the main records of a database.
@@ -172,6 +176,8 @@ func (r *CheckReport) FirstFault() string {
 const maxFindingsPerKind = 8
 
 func (r *CheckReport) add(area CheckArea, fault bool, kind, zh, en string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if fault {
 		r.Areas[area].Faults++
 	} else {
@@ -345,6 +351,13 @@ func checkDir(dir string, opt CheckOptions) (*CheckReport, error) {
 	t0 := time.Now()
 	fa := &r.Areas[AreaFile]
 	fa.Area, fa.Ran, fa.ItemZh, fa.ItemEn = AreaFile, true, "页", "pages"
+	// A server writing the file holds bbolt's exclusive lock: its meta pages
+	// could be read half-written. The shared lock keeps writers out.
+	unlock, err := lockShared(path)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	df, err := readDBFile(path)
 	var ff *fileFault
 	if errors.As(err, &ff) {
@@ -368,23 +381,13 @@ func checkDir(dir string, opt CheckOptions) (*CheckReport, error) {
 		r.fault(AreaFile, "meta", fmt.Sprintf("较旧的事务头页（第 %d 页）已损坏（%s）；数据未丢失，-repair 会重写它", df.other.slot, zh),
 			fmt.Sprintf("the older meta page (page %d) is damaged (%s); no data is lost and -repair rewrites it", df.other.slot, en))
 	}
-	if opt.Full {
-		pages, faults, err := walkPages(path, df)
-		if err != nil {
-			return nil, err
-		}
-		fa.Checked = pages + 2
-		for _, f := range faults {
-			r.fault(AreaFile, "pages", f.zh, f.en)
-		}
-	}
 	fa.Elapsed = time.Since(t0)
 	if r.Areas[AreaFile].Faults > 0 && (!r.Rollback && !df.staleBad || len(r.Findings) > 1) {
-		// Pages out of bounds: bbolt must not read the file.
 		r.fillSkipped()
 		return r, nil
 	}
 	if r.Rollback && opt.AcceptRollback {
+		unlock()
 		if err := acceptRollback(path, df, r); err != nil {
 			return nil, err
 		}
@@ -392,7 +395,10 @@ func checkDir(dir string, opt CheckOptions) (*CheckReport, error) {
 	}
 
 	// bbolt may open the file now: every page it can reach lies inside it.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	// The freelist is loaded now (the file level checked its page), before
+	// several goroutines begin transactions: bbolt loads it lazily and
+	// unsynchronised otherwise.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second, PreLoadFreelist: true})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%s: %w", dir, ErrLocked)
 	}
@@ -409,7 +415,18 @@ func checkDir(dir string, opt CheckOptions) (*CheckReport, error) {
 		r.fillSkipped()
 		return r, nil
 	}
-	c := &checker{r: r, dir: dir, db: db, opt: opt}
+	// The page walk reads the whole file with plain reads while the
+	// records are read through the memory map on goroutines whose memory
+	// faults are recovered; bbolt's own tx.Check (on a goroutine of its own)
+	// waits for the walk to show that no page it reaches lies outside the
+	// file.
+	walked := make(chan pageWalk, 1)
+	go func() {
+		t0 := time.Now()
+		pages, faults, err := walkPages(path, df)
+		walked <- pageWalk{pages: pages, faults: faults, err: err, took: time.Since(t0)}
+	}()
+	c := &checker{r: r, dir: dir, db: db, opt: opt, walked: walked}
 	if err := c.run(progress); err != nil {
 		return nil, err
 	}
@@ -419,6 +436,7 @@ func checkDir(dir string, opt CheckOptions) (*CheckReport, error) {
 	}
 	if opt.Repair && (r.Areas[AreaDerived].Faults > 0 || df.staleBad) && r.nonDerivedFaults() == allowed {
 		db.Close()
+		unlock()
 		if err := c.repair(df.staleBad); err != nil {
 			return nil, err
 		}
@@ -477,6 +495,44 @@ func (r *CheckReport) checkLayout(db *bolt.DB) error {
 	}, func(msg string) {
 		r.fault(AreaFile, "fault", "读取数据库时出错（文件已损坏）："+msg, "reading the database failed (the file is damaged): "+msg)
 	})
+}
+
+// lockShared takes bbolt's lock on the database file shared, waiting up to
+// a second for a writer (ErrLocked then); the returned function releases
+// it and may be called more than once. A missing file needs no lock.
+func lockShared(path string) (func(), error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return func() {}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(time.Second)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || time.Now().After(deadline) {
+			f.Close()
+			if errors.Is(err, syscall.EWOULDBLOCK) {
+				return nil, fmt.Errorf("%s: %w", filepath.Dir(path), ErrLocked)
+			}
+			return nil, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { f.Close() }) }, nil
+}
+
+// pageWalk is what walkPages found.
+type pageWalk struct {
+	pages  int64
+	faults []fileFault
+	err    error
+	took   time.Duration
 }
 
 // protect runs fn on a goroutine whose memory faults become panics, and

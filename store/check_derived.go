@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"hash/maphash"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,7 +43,10 @@ type derivedSet struct {
 	// usesIndex says the cert hook reads certIndex (computed beforehand on
 	// the decoding workers).
 	usesIndex bool
-	what      string // what the set is, in Chinese
+	// pure says the cert hook reads nothing but its certificate: it runs on
+	// the decoding workers, each folding into its own digests.
+	pure bool
+	what string // what the set is, in Chinese
 
 	org     func(o *Org, emit emitFn)
 	user    func(u *User, emit emitFn)
@@ -50,9 +54,11 @@ type derivedSet struct {
 	log     func(e *LogEntry, emit emitFn)
 	batch   func(b *Batch, emit emitFn)
 	cand    func(b *batchInfo, c *Candidate, emit emitFn)
-	cert    func(c *Certificate, emit emitFn) error
+	cert    func(c *certIn, emit emitFn) error
 	biz     func(b *Business, emit emitFn)
 	done    func(emit emitFn) error
+	// doneState is done for a set that folds into its state itself.
+	doneState func(st *setState) error
 }
 
 // name is how messages name the set.
@@ -129,10 +135,10 @@ func derivedSets(w *checkWorld) []*derivedSet {
 	stats := newStatsBuilder(w.tx)
 	var statsFed *Certificate
 	var statsErr error
-	feedStats := func(c *Certificate, _ emitFn) error {
-		if statsFed != c {
-			statsFed = c
-			if err := stats.add(c); err != nil && statsErr == nil {
+	feedStats := func(c *certIn, _ emitFn) error {
+		if statsFed != c.Certificate {
+			statsFed = c.Certificate
+			if err := stats.add(c.Certificate); err != nil && statsErr == nil {
 				statsErr = err
 			}
 		}
@@ -140,20 +146,36 @@ func derivedSets(w *checkWorld) []*derivedSet {
 	}
 	var statOrgs [][]byte
 	statsRan := false
-	runStats := func(emitCount emitFn) error {
+	// runStats spreads the counters over every scope, on one goroutine per
+	// processor when the statistics set itself is compared (into copies of
+	// its state, merged), and keeps the registry for the other set.
+	runStats := func(st *setState) error {
 		if statsRan || statsErr != nil {
 			return statsErr
 		}
 		statsRan = true
-		return stats.emit(func(k, v []byte) error {
-			if emitCount != nil {
-				emitCount(k, v)
-			}
-			return nil
-		}, func(k []byte) error {
+		keep := func(k []byte) error {
 			statOrgs = append(statOrgs, append([]byte(nil), k...))
 			return nil
-		})
+		}
+		if st == nil {
+			return stats.emit(func(k, v []byte) error { return nil }, keep)
+		}
+		n := max(1, runtime.GOMAXPROCS(0))
+		copies := make([]*setState, n)
+		err := stats.emitConcurrently(n, func(i int) func(k, v []byte) error {
+			copies[i] = newSetState(st.set)
+			if st.want != nil {
+				copies[i].want, copies[i].got = st.want, newArena(0)
+			}
+			return func(k, v []byte) error { copies[i].emit(k, v); return nil }
+		}, keep)
+		for _, c := range copies {
+			if c != nil {
+				st.merge(c)
+			}
+		}
+		return err
 	}
 	return []*derivedSet{
 		{bucket: bOrgCode, what: "机构代码索引",
@@ -184,39 +206,37 @@ func derivedSets(w *checkWorld) []*derivedSet {
 			}},
 
 		// Certificates.
-		{bucket: bCertHolder, partLen: 4, what: "持证人索引（有效证书）",
-			cert: func(c *Certificate, emit emitFn) error {
+		{bucket: bCertHolder, partLen: 4, pure: true, what: "持证人索引（有效证书）",
+			cert: func(c *certIn, emit emitFn) error {
 				if c.Status == CertValid {
 					emit(holderKey(c.IDNumber, c.Occupation, c.Level), []byte(c.Number))
 				}
 				return nil
 			}},
-		{bucket: bCertIdx, partLen: 5, usesIndex: true, what: "证书库索引",
-			cert: func(c *Certificate, emit emitFn) error {
-				entries, _, err := w.certIndex(c)
-				for _, e := range entries {
+		{bucket: bCertIdx, partLen: 5, usesIndex: true, pure: true, what: "证书库索引",
+			cert: func(c *certIn, emit emitFn) error {
+				for _, e := range c.ix {
 					emit(e.key, e.val)
 				}
-				return err
+				return c.ixErr
 			}},
 		{bucket: bCertCount, partLen: 5, counter: true, usesIndex: true, what: "证书库计数",
-			cert: func(c *Certificate, emit emitFn) error {
-				_, counts, err := w.certIndex(c)
-				for _, k := range counts {
+			cert: func(c *certIn, emit emitFn) error {
+				for _, k := range c.counts {
 					count(certCount, k)
 				}
-				return err
+				return c.ixErr
 			},
 			done: aggregate(certCount)},
-		{bucket: bCertBatch, partLen: 7, what: "批次证书索引",
-			cert: func(c *Certificate, emit emitFn) error {
+		{bucket: bCertBatch, partLen: 7, pure: true, what: "批次证书索引",
+			cert: func(c *certIn, emit emitFn) error {
 				if c.BatchID != 0 {
 					emit(key(itob(c.BatchID), []byte(c.Number)), nil)
 				}
 				return nil
 			}},
 		{bucket: bCounters, prefix: []byte("valid|"), counter: true, what: "有效证书计数",
-			cert: func(c *Certificate, emit emitFn) error {
+			cert: func(c *certIn, emit emitFn) error {
 				if c.Status == CertValid {
 					for _, id := range c.OrgPath {
 						valid[id]++
@@ -232,7 +252,7 @@ func derivedSets(w *checkWorld) []*derivedSet {
 				return nil
 			}},
 		{bucket: bCounters, prefix: []byte("issued|"), counter: true, what: "每月发证计数",
-			cert: func(c *Certificate, emit emitFn) error {
+			cert: func(c *certIn, emit emitFn) error {
 				if c.Replaces == "" { // a reissue is no new registration
 					if !c.IssueDate.Equal(lastMonthOf) {
 						lastMonthOf, lastMonth = c.IssueDate, IssueDay(c.IssueDate).Format("200601")
@@ -347,7 +367,7 @@ func derivedSets(w *checkWorld) []*derivedSet {
 		// Statistics: rebuilt as the migration builds them, in one run for
 		// both buckets.
 		{bucket: bStats, partLen: 5, what: "统计计数", cert: feedStats,
-			done: func(emit emitFn) error { return runStats(emit) }},
+			doneState: func(st *setState) error { return runStats(st) }},
 		{bucket: bStatsOrgs, what: "统计机构名录", cert: feedStats,
 			done: func(emit emitFn) error {
 				if err := runStats(nil); err != nil {
@@ -375,14 +395,14 @@ var digestSeed = maphash.MakeSeed()
 // digests per partition, or, when collecting, the expected entries of the
 // partitions wanted.
 type setState struct {
-	set      *derivedSet
-	exp, act map[uint64]*digest
-	expN     int64
-	actN     int64
-	buf      []byte
-	want     map[uint64]bool // partitions to collect
-	got      *arena
-	bad      []uint64 // partitions whose digests differ, in key order
+	set       *derivedSet
+	exp, act  map[uint64]*digest
+	expN      int64
+	actN      int64
+	buf, abuf []byte          // hashing buffers of the expected and the actual side
+	want      map[uint64]bool // partitions to collect
+	got       *arena
+	bad       []uint64 // partitions whose digests differ, in key order
 }
 
 func newSetState(d *derivedSet) *setState {
@@ -391,9 +411,29 @@ func newSetState(d *derivedSet) *setState {
 
 func zeroCounter(v []byte) bool { return len(v) == 8 && btoi(v) == 0 }
 
-func (s *setState) hash(k, v []byte) uint64 {
-	s.buf = append(append(append(s.buf[:0], k...), v...), byte(len(k)), byte(len(k)>>8))
-	return maphash.Bytes(digestSeed, s.buf)
+// kvHash is the hash of a key and value (buf is the caller's buffer).
+func kvHash(buf *[]byte, k, v []byte) uint64 {
+	*buf = append(append(append((*buf)[:0], k...), v...), byte(len(k)), byte(len(k)>>8))
+	return maphash.Bytes(digestSeed, *buf)
+}
+
+// merge adds what a worker's copy of the set folded or collected.
+func (s *setState) merge(o *setState) {
+	s.expN += o.expN
+	for p, d := range o.exp {
+		e := s.exp[p]
+		if e == nil {
+			e = &digest{}
+			s.exp[p] = e
+		}
+		e.n += d.n
+		e.sum += d.sum
+	}
+	if o.got != nil {
+		for i := 0; i < o.got.len(); i++ {
+			s.got.add(o.got.key(i), o.got.val(i))
+		}
+	}
 }
 
 // emit is the set's emitFn.
@@ -415,7 +455,7 @@ func (s *setState) emit(k, v []byte) {
 		s.exp[p] = d
 	}
 	d.n++
-	d.sum += s.hash(k, v)
+	d.sum += kvHash(&s.buf, k, v)
 }
 
 // foldActual adds a key of the bucket.
@@ -431,7 +471,7 @@ func (s *setState) foldActual(k, v []byte) {
 		s.act[p] = d
 	}
 	d.n++
-	d.sum += s.hash(k, v)
+	d.sum += kvHash(&s.abuf, k, v)
 }
 
 // compare lists the partitions whose digests differ, in key order.

@@ -223,6 +223,22 @@ func readDBFile(path string) (*dbFile, error) {
 	case m.freelist != boltNoFreelist && (m.freelist < 2 || m.freelist >= m.hwm):
 		return df, &fileFault{fmt.Sprintf("空闲页表页号 %d 超出范围", m.freelist), fmt.Sprintf("freelist page %d out of range", m.freelist)}
 	}
+	// bbolt reads the freelist as it opens the file: it must lie inside it.
+	if m.freelist != boltNoFreelist {
+		head, err := read(int64(m.freelist)*int64(pageSize), pageHeaderSize+8)
+		if err != nil {
+			return df, &fileFault{"空闲页表无法读取", "the freelist page is unreadable: " + err.Error()}
+		}
+		le := binary.LittleEndian
+		n, at := uint64(le.Uint16(head[10:])), uint64(pageHeaderSize)
+		if n == 0xffff {
+			n, at = le.Uint64(head[pageHeaderSize:]), pageHeaderSize+8
+		}
+		span := (uint64(le.Uint32(head[12:])) + 1) * uint64(pageSize)
+		if le.Uint16(head[8:]) != pageFreelist || n > span/8 || at+8*n > span || m.freelist+span/uint64(pageSize) > m.hwm {
+			return df, &fileFault{fmt.Sprintf("空闲页表（第 %d 页）已损坏", m.freelist), fmt.Sprintf("the freelist page %d is damaged", m.freelist)}
+		}
+	}
 	return df, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -23,6 +24,7 @@ type checker struct {
 	opt    CheckOptions
 	states []*setState // the derived sets as the first pass left them
 	files  map[string]*fileRef
+	walked chan pageWalk // the page walk's result (full path)
 }
 
 // batchInfo is what the check keeps of a batch.
@@ -74,11 +76,6 @@ type checkWorld struct {
 	files           map[string]*fileRef
 	records         int64
 	count           map[string]int64 // decoded records per bucket
-
-	ixFor     *Certificate
-	ixEntries []ixEntry
-	ixCounts  [][]byte
-	ixErr     error
 }
 
 func newCheckWorld(tx *bolt.Tx, r *CheckReport) *checkWorld {
@@ -87,14 +84,13 @@ func newCheckWorld(tx *bolt.Tx, r *CheckReport) *checkWorld {
 		segs: map[string]*segInfo{}, occupations: map[string]bool{}, files: map[string]*fileRef{}, count: map[string]int64{}}
 }
 
-// certIndex is certIndex(c), computed once per certificate for the sets
-// that need it.
-func (w *checkWorld) certIndex(c *Certificate) ([]ixEntry, [][]byte, error) {
-	if w.ixFor != c {
-		w.ixFor = c
-		w.ixEntries, w.ixCounts, w.ixErr = certIndex(c)
-	}
-	return w.ixEntries, w.ixCounts, w.ixErr
+// certIn is a certificate as the derived sets' cert hooks receive it, with
+// its index entries and counter keys when a set needs them.
+type certIn struct {
+	*Certificate
+	ix     []ixEntry
+	counts [][]byte
+	ixErr  error
 }
 
 func (w *checkWorld) batchReviewer(b *Batch) uint64 {
@@ -389,8 +385,14 @@ func (w *checkWorld) pass() error {
 		w.stagedRules()
 	}
 	for _, s := range w.sets {
-		if s.set.done != nil {
-			if err := s.set.done(s.emit); err != nil {
+		if s.set.done != nil || s.set.doneState != nil {
+			var err error
+			if s.set.doneState != nil {
+				err = s.set.doneState(s)
+			} else {
+				err = s.set.done(s.emit)
+			}
+			if err != nil {
 				w.fault(AreaDerived, "done:"+s.set.name(), fmt.Sprintf("无法从记录计算%s（%s）：%v", s.set.what, s.set.name(), err),
 					fmt.Sprintf("%s cannot be computed from the records: %v", s.set.name(), err))
 			}
@@ -406,9 +408,7 @@ type certRec struct {
 	k, raw []byte
 	lean   leanCertificate
 	err    error
-	ix     []ixEntry
-	counts [][]byte
-	ixErr  error
+	in     certIn
 }
 
 type certJob struct {
@@ -426,8 +426,18 @@ func (w *checkWorld) passCerts() {
 		return
 	}
 	needIx := false
+	// Sets whose cert hook reads only the certificate run on the workers,
+	// each worker folding into its own copy, merged at the end.
+	var pure, onMain []*setState
 	for _, s := range w.sets {
 		needIx = needIx || s.set.usesIndex
+		switch {
+		case s.set.cert == nil:
+		case s.set.pure:
+			pure = append(pure, s)
+		default:
+			onMain = append(onMain, s)
+		}
 	}
 	const perJob = 256
 	workers := max(1, runtime.GOMAXPROCS(0))
@@ -436,6 +446,8 @@ func (w *checkWorld) passCerts() {
 	stop := make(chan struct{})
 	defer close(stop)
 	var faultMsg any
+	copies := make([][]*setState, workers)
+	var workersDone sync.WaitGroup
 	go func() { // the producer: raw values straight from the memory map
 		defer close(ordered)
 		defer close(work)
@@ -477,7 +489,17 @@ func (w *checkWorld) passCerts() {
 		}
 	}()
 	for i := 0; i < workers; i++ {
+		mine := make([]*setState, len(pure))
+		for n, s := range pure {
+			mine[n] = newSetState(s.set)
+			if s.want != nil {
+				mine[n].want, mine[n].got = s.want, newArena(0)
+			}
+		}
+		copies[i] = mine
+		workersDone.Add(1)
 		go func() {
+			defer workersDone.Done()
 			debug.SetPanicOnFault(true)
 			for j := range work {
 				func() {
@@ -492,8 +514,20 @@ func (w *checkWorld) passCerts() {
 						if rec.raw == nil {
 							continue
 						}
-						if rec.err = json.Unmarshal(rec.raw, &rec.lean); rec.err == nil && needIx {
-							rec.ix, rec.counts, rec.ixErr = certIndex(&rec.lean.Certificate)
+						if rec.err = json.Unmarshal(rec.raw, &rec.lean); rec.err != nil {
+							continue
+						}
+						c := &rec.lean.Certificate
+						rec.in.Certificate = c
+						if needIx {
+							rec.in.ix, rec.in.counts, rec.in.ixErr = certIndex(c)
+						}
+						if string(rec.k) != c.Number {
+							continue
+						}
+						for _, s := range mine {
+							// An error is the index's, reported once on the main side.
+							_ = s.set.cert(&rec.in, s.emit)
 						}
 					}
 				}()
@@ -526,7 +560,9 @@ func (w *checkWorld) passCerts() {
 				continue
 			}
 			w.count[string(bCerts)]++
-			w.ixFor, w.ixEntries, w.ixCounts, w.ixErr = cert, rec.ix, rec.counts, rec.ixErr
+			if rec.in.ixErr != nil {
+				w.fault(AreaRecords, "cert-index", fmt.Sprintf("证书 %s 无法建立索引：%v", cert.Number, rec.in.ixErr), fmt.Sprintf("certificate %s cannot be indexed: %v", cert.Number, rec.in.ixErr))
+			}
 			if w.r != nil {
 				w.certRules(cert)
 				if len(k) == 14 {
@@ -541,18 +577,20 @@ func (w *checkWorld) passCerts() {
 					}
 				}
 			}
-			for _, s := range w.sets {
-				if s.set.cert != nil {
-					if err := s.set.cert(cert, s.emit); err != nil {
-						w.fault(AreaRecords, "cert-index", fmt.Sprintf("证书 %s 无法建立索引：%v", cert.Number, err), fmt.Sprintf("certificate %s cannot be indexed: %v", cert.Number, err))
-					}
-				}
+			for _, s := range onMain {
+				_ = s.set.cert(&rec.in, s.emit)
 			}
 		}
 		j.recs = nil
 	}
 	if faultMsg != nil {
 		panic(faultMsg) // protect reports it
+	}
+	workersDone.Wait()
+	for _, mine := range copies {
+		for n, s := range pure {
+			s.merge(mine[n])
+		}
 	}
 }
 

@@ -30,12 +30,19 @@ func (c *checker) run(progress func(CheckArea)) error {
 		r.fault(AreaFile, "schema", fmt.Sprintf("数据库版本 %d 低于本程序的 %d：请先用本程序启动一次服务器完成升级，再做完整检查", r.Figures.Schema, SchemaVersion),
 			fmt.Sprintf("database schema %d is older than this binary's %d: start the server once to migrate, then check again", r.Figures.Schema, SchemaVersion))
 		r.fillSkipped()
+		<-c.walked
 		return nil
 	}
-	// bbolt's own walk of every page; the page walk has shown that every
-	// page it can reach lies inside the file.
+	// bbolt's own walk of every page, once the page walk has shown that
+	// every page it can reach lies inside the file.
 	pagesDone := make(chan []string, 1)
+	var walk pageWalk
 	go func() {
+		walk = <-c.walked
+		if walk.err != nil || len(walk.faults) > 0 {
+			pagesDone <- nil
+			return
+		}
 		t0 := time.Now()
 		var errs []string
 		_ = c.db.View(func(tx *bolt.Tx) error {
@@ -44,7 +51,7 @@ func (c *checker) run(progress func(CheckArea)) error {
 			}
 			return nil
 		})
-		r.Areas[AreaFile].Elapsed += time.Since(t0)
+		walk.took += time.Since(t0)
 		pagesDone <- errs
 	}()
 
@@ -54,10 +61,19 @@ func (c *checker) run(progress func(CheckArea)) error {
 	}, func(msg string) {
 		r.fault(AreaRecords, "fault", "读取数据库时出错（文件已损坏）："+msg, "reading the database failed (the file is damaged): "+msg)
 	})
+	checkErrs := <-pagesDone
 	if err != nil {
 		return err
 	}
-	for _, e := range <-pagesDone {
+	if walk.err != nil {
+		return walk.err
+	}
+	fa := &r.Areas[AreaFile]
+	fa.Checked, fa.Elapsed = walk.pages+2, fa.Elapsed+walk.took
+	for _, f := range walk.faults {
+		r.fault(AreaFile, "pages", f.zh, f.en)
+	}
+	for _, e := range checkErrs {
 		r.fault(AreaFile, "check", "页面结构错误："+e, "page structure: "+e)
 	}
 
@@ -76,9 +92,33 @@ func (c *checker) records(tx *bolt.Tx, progress func(CheckArea)) error {
 	for _, d := range derivedSets(w) {
 		w.sets = append(w.sets, newSetState(d))
 	}
+	// The buckets' side of every derived set is read meanwhile, in a read
+	// transaction of its own.
+	actual := make(chan error, 1)
+	var walkTook time.Duration
+	go func() {
+		t0 := time.Now()
+		err := protect(func() error {
+			return c.db.View(func(tx *bolt.Tx) error {
+				for _, s := range w.sets {
+					walkActual(tx, s)
+				}
+				return nil
+			})
+		}, func(msg string) {
+			r.fault(AreaDerived, "fault", "读取数据库时出错（文件已损坏）："+msg, "reading the database failed (the file is damaged): "+msg)
+		})
+		walkTook = time.Since(t0)
+		actual <- err
+	}()
 	if err := w.pass(); err != nil {
+		<-actual
 		return err
 	}
+	if err := <-actual; err != nil {
+		return err
+	}
+	walkDone := walkTook
 	ra := &r.Areas[AreaRecords]
 	ra.Ran, ra.Checked, ra.ItemZh, ra.ItemEn, ra.Elapsed = true, w.records, "条记录", "records", time.Since(t0)
 
@@ -99,7 +139,6 @@ func (c *checker) records(tx *bolt.Tx, progress func(CheckArea)) error {
 	var bad []*setState
 	entries := int64(0)
 	for _, s := range w.sets {
-		walkActual(tx, s)
 		s.compare()
 		entries += s.expN
 		if len(s.bad) > 0 {
@@ -112,7 +151,8 @@ func (c *checker) records(tx *bolt.Tx, progress func(CheckArea)) error {
 	if len(bad) > 0 {
 		c.detail(tx, bad)
 	}
-	da.Elapsed = time.Since(t0)
+	// The buckets were read while the records were: that time counts here.
+	da.Elapsed = time.Since(t0) + walkDone
 	return nil
 }
 

@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -556,5 +557,14 @@ func TestInspectDataDir(t *testing.T) {
 	}
 	if st, _ := store.InspectDataDir(dir); st != store.DirHasDatabase {
 		t.Errorf("database: %v", st)
+	}
+}
+
+// A running server (the exclusive lock) makes the check refuse at once
+// rather than read a file being written.
+func TestCheckRefusesADirectoryInUse(t *testing.T) {
+	w := fixture.Demo(t)
+	if _, err := store.CheckDir(w.Dir, store.CheckOptions{}); !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("check of an open store: %v", err)
 	}
 }

@@ -3,8 +3,10 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -72,6 +74,45 @@ func (sb *statsBuilder) add(c *Certificate) error {
 // emit hands every counter to emitCount and every origin to emitOrg, each
 // in ascending key order.
 func (sb *statsBuilder) emit(emitCount func(k, v []byte) error, emitOrg func(k []byte) error) error {
+	scopes, one := sb.spread()
+	var kb []byte
+	var err error
+	for _, sc := range scopes {
+		if kb, err = one(sc, kb, emitCount); err != nil {
+			return err
+		}
+	}
+	return sb.emitOrigins(emitOrg)
+}
+
+// emitConcurrently is emit with the scopes shared out among n goroutines,
+// each handing its counters, in ascending order, to its own emitCount(i).
+func (sb *statsBuilder) emitConcurrently(n int, emitCount func(i int) func(k, v []byte) error, emitOrg func(k []byte) error) error {
+	scopes, one := sb.spread()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			emit := emitCount(i)
+			var kb []byte
+			for j := i; j < len(scopes) && errs[i] == nil; j += n {
+				kb, errs[i] = one(scopes[j], kb, emit)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return sb.emitOrigins(emitOrg)
+}
+
+// spread lists the scopes, ascending, and returns the function that emits
+// one scope's counters (each scope sums the fine cells of its origins over
+// every period and cell); it may run on several goroutines at once.
+func (sb *statsBuilder) spread() ([]string, func(sc string, kb []byte, emit func(k, v []byte) error) ([]byte, error)) {
 	origins, fine := sb.origins, sb.fine
 	// The fine entries of each origin, and the origins of each scope.
 	type entry struct {
@@ -94,8 +135,7 @@ func (sb *statsBuilder) emit(emitCount func(k, v []byte) error, emitOrg func(k [
 		scopes = append(scopes, sc)
 	}
 	slices.Sort(scopes)
-	var kb []byte
-	for _, sc := range scopes {
+	return scopes, func(sc string, kb []byte, emit func(k, v []byte) error) ([]byte, error) {
 		agg := map[uint64]statVec{}
 		for _, o := range scopeOrigins[sc] {
 			for _, e := range byOrigin[o] {
@@ -114,16 +154,21 @@ func (sb *statsBuilder) emit(emitCount func(k, v []byte) error, emitOrg func(k [
 		for _, t := range tails {
 			raw, err := encodeStat(agg[t])
 			if err != nil {
-				return err
+				return kb, err
 			}
 			kb = appendTail(append(kb[:0], sc...), t)
-			if err := emitCount(kb, raw); err != nil {
-				return err
+			if err := emit(kb, raw); err != nil {
+				return kb, err
 			}
 		}
+		return kb, nil
 	}
-	regs := make([][]byte, 0, len(origins.list))
-	for _, o := range origins.list {
+}
+
+// emitOrigins hands every origin's registry key to emitOrg, ascending.
+func (sb *statsBuilder) emitOrigins(emitOrg func(k []byte) error) error {
+	regs := make([][]byte, 0, len(sb.origins.list))
+	for _, o := range sb.origins.list {
 		regs = append(regs, o.registryKey())
 	}
 	slices.SortFunc(regs, bytes.Compare)
