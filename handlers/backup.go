@@ -135,7 +135,7 @@ func (s *Server) saveBackupSchedule(c *fiber.Ctx) error {
 			return s.redirect(c, "/settings?tab=system")
 		}
 		var ferr error
-		if errs, ferr = fieldErrors(err); ferr != nil {
+		if errs, ferr = inputErrors(err); ferr != nil {
 			return ferr
 		}
 	}
