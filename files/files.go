@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Folders inside the data directory.
@@ -190,7 +191,14 @@ func (d *Dir) Keep(u *Upload) error {
 	}
 	final := filepath.Join(d.dir(), u.Hash)
 	if d.Has(u.Hash, u.Size) {
-		return nil // content-addressed: already there, already synced
+		// Content-addressed: already there and synced. Its time is renewed
+		// so the sweeper of unreferenced files (older than a day) leaves it
+		// alone until the transaction that refers to it again commits.
+		now := time.Now()
+		if err := os.Chtimes(final, now, now); err != nil {
+			return fmt.Errorf("renew file time: %w", err)
+		}
+		return nil
 	}
 	var tmp *os.File
 	if u.tmp != nil {
