@@ -223,4 +223,37 @@ var mutations = []mutation{
 		pkgs: []string{"./handlers"},
 		run:  "TestBrowserProvincePages",
 	},
+	// Certificate businesses.
+	{
+		name: "business-second-open-allowed",
+		file: "store/business_apply.go",
+		from: "if id := tx.Bucket(bBizOpen).Get([]byte(number)); id != nil && btoi(id) != self {",
+		to:   "if id := tx.Bucket(bBizOpen).Get([]byte(number)); false && id != nil && btoi(id) != self {",
+		pkgs: []string{"./store"},
+		run:  "TestOneOpenBusinessPerCertificate",
+	},
+	{
+		name: "business-name-and-id-together",
+		file: "store/business_apply.go",
+		from: `case name != "" && id != "":`,
+		to:   `case name != "" && id != "" && false:`,
+		pkgs: []string{"./store"},
+		run:  "TestBusinessApplicationRules",
+	},
+	{
+		name: "business-unit-skips-the-dept",
+		file: "store/business_review.go",
+		from: "\t\tto = BizPendingDept\n\t\tif own.Type == Direct {",
+		to:   "\t\tto = BizPendingProvince\n\t\tif own.Type == Direct {",
+		pkgs: []string{"./store"},
+		run:  "TestBusinessStateMachine",
+	},
+	{
+		name: "reissue-old-not-linked",
+		file: "store/business_review.go",
+		from: "old.ReplacedBy = nc.Number",
+		to:   "old.ReplacedBy = \"\"",
+		pkgs: []string{"./store"},
+		run:  "TestReissueApproval",
+	},
 }
