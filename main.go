@@ -29,6 +29,7 @@ import (
 
 	"certreg/auth"
 	"certreg/data"
+	"certreg/demo"
 	"certreg/handlers"
 	"certreg/store"
 )
@@ -356,21 +357,21 @@ func demoPublicURL(addr string, tls bool) string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
-// firstStart seeds an empty data directory: the demo province with -demo,
+// firstStart fills an empty data directory: the demo province (package demo) with -demo,
 // otherwise the province and its admin with a random initial password that
 // is printed once.
-func firstStart(st *store.Store, province string, demo bool) error {
+func firstStart(st *store.Store, province string, withDemo bool) error {
 	empty, err := st.Empty()
 	if err != nil || !empty {
 		return err
 	}
-	if demo {
+	if withDemo {
 		hash, err := auth.HashPassword(store.DemoPassword)
 		if err != nil {
 			return err
 		}
-		if err := st.SeedDemo(hash); err != nil {
-			return fmt.Errorf("seed demo: %w", err)
+		if err := demo.Build(st, hash); err != nil {
+			return fmt.Errorf("build demo: %w", err)
 		}
 		fmt.Println("已创建演示省份：安徽省住房和城乡建设厅。演示账号 demo-province / demo-dept / demo-unit / demo-direct，密码 " + store.DemoPassword + "。")
 		return nil

@@ -15,7 +15,7 @@ import (
 	"certreg/store"
 )
 
-// Demo batches used by the tables (store/seed_batches.go).
+// Demo batches used by the tables (demo/batches.go).
 const (
 	demoDraft    = "2026年第6期钢筋工培训班"
 	demoDraft2   = "2026年第5期架子工培训班（补训）"

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"certreg/candidate"
+	"certreg/demo"
 	"certreg/fixture"
 	"certreg/idcard"
 	"certreg/store"
@@ -92,7 +93,7 @@ func TestCrashDuringApprovals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SeedDemo(fixture.DemoHash()); err != nil {
+	if err := demo.Build(st, fixture.DemoHash()); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()

@@ -397,11 +397,7 @@ func TestStatsCountersMatchBruteForce(t *testing.T) {
 // valid one on the original issue day, 注销 and 激活 move between valid and
 // cancelled, and the date range is whole days in China time.
 func TestStatsFiguresByHand(t *testing.T) {
-	w := fixture.Empty(t)
-	hash := fixture.DemoHash()
-	if err := w.Store.SeedDemo(hash); err != nil {
-		t.Fatal(err)
-	}
+	w := fixture.Demo(t)
 	unit := w.Org(t, "demo-unit")
 	pa := w.Actor(t, "demo-province")
 	// 2026-03-31 23:30 China time is still March.
