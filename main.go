@@ -357,9 +357,9 @@ func demoPublicURL(addr string, tls bool) string {
 	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
-// firstStart fills an empty data directory: the demo province (package demo) with -demo,
-// otherwise the province and its admin with a random initial password that
-// is printed once.
+// firstStart fills an empty data directory: the demo province (package
+// demo) with -demo, otherwise the province and its admin with a random
+// initial password that is printed once.
 func firstStart(st *store.Store, province string, withDemo bool) error {
 	empty, err := st.Empty()
 	if err != nil || !empty {
