@@ -33,7 +33,7 @@ func allCerts(t *testing.T, w *fixture.World, username string, q store.CertQuery
 func TestDemoCountersMatchTheRecords(t *testing.T) {
 	w := fixture.Demo(t)
 	prov := w.Org(t, "demo-province")
-	orgs, _, err := w.Store.Orgs(prov, store.OrgFilter{Limit: 1000})
+	orgs, _, err := w.Store.Orgs(prov, store.OrgFilter{All: true})
 	if err != nil {
 		t.Fatal(err)
 	}
