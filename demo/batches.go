@@ -67,16 +67,22 @@ func occupationCode(name string) (string, error) {
 
 // planBatches draws the candidates and the moments of every demo batch
 // (one random sequence, in the order of demoBatches) and plans its moves.
-func (w *world) planBatches() {
+func (w *world) planBatches() error {
 	rng := rand.New(rand.NewPCG(2026, 34))
 	usedIDs := map[string]bool{}
 	for _, d := range demoBatches {
-		w.planBatch(rng, d, usedIDs)
+		if err := w.planBatch(rng, d, usedIDs); err != nil {
+			return fmt.Errorf("demo batch %s: %w", d.name, err)
+		}
 	}
+	return nil
 }
 
-func (w *world) planBatch(rng *rand.Rand, d demoBatch, usedIDs map[string]bool) {
+func (w *world) planBatch(rng *rand.Rand, d demoBatch, usedIDs map[string]bool) error {
 	occCode, err := occupationCode(d.occ)
+	if err != nil {
+		return err
+	}
 	cands := make([]candidate.Candidate, 0, d.n)
 	for i := 0; i < d.n; i++ {
 		man := rng.IntN(10) > 0
@@ -111,14 +117,9 @@ func (w *world) planBatch(rng *rand.Rand, d demoBatch, usedIDs map[string]bool) 
 	}
 
 	b := &plannedBatch{owner: d.owner, name: d.name}
-	w.at(t, "batch "+d.name, func() error {
-		if err != nil {
-			return err
-		}
-		return w.createBatch(b, cands, d.files)
-	})
+	w.at(t, "batch "+d.name, func() error { return w.createBatch(b, cands, d.files) })
 	if d.state == store.BatchDraft {
-		return
+		return nil
 	}
 	w.at(step(), "submit "+d.name, b.move(w, d.owner, store.BatchSubmit, ""))
 	direct := d.owner == "demo-direct"
@@ -133,6 +134,7 @@ func (w *world) planBatch(rng *rand.Rand, d demoBatch, usedIDs map[string]bool) 
 		w.at(at.Add(-10*time.Minute), "marks on "+d.name, func() error { return b.mark(w, d.rejectBy, d.marks) })
 		w.at(at, "rejection of "+d.name, b.move(w, d.rejectBy, store.BatchReject, d.reason))
 	}
+	return nil
 }
 
 // plannedBatch is a batch of the plan: its id is known once created.

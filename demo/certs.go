@@ -63,13 +63,16 @@ func issueDay(t time.Time) time.Time {
 // planCertBatches draws the holders and approval moments of certBatches
 // (one random sequence) and plans each batch from creation to the
 // province's approval, then the printing and the cancellation.
-func (w *world) planCertBatches() {
+func (w *world) planCertBatches() error {
 	rng := rand.New(rand.NewPCG(2026, 9))
 	used := map[string]bool{}
 	var unitBatches []*plannedBatch
 	var unitIssued []time.Time
 	for _, d := range certBatches {
 		occ, err := occupationCode(d.occ)
+		if err != nil {
+			return fmt.Errorf("demo batch %s: %w", d.name, err)
+		}
 		cands := make([]candidate.Candidate, d.n)
 		for i := range cands {
 			man := rng.IntN(8) > 0
@@ -95,12 +98,7 @@ func (w *world) planCertBatches() {
 		approved := w.daysAgo(d.ageDays).Add(time.Duration(rng.IntN(240)) * time.Minute)
 
 		b := &plannedBatch{owner: d.owner, name: d.name}
-		w.at(approved.Add(-6*24*time.Hour-time.Hour), "batch "+d.name, func() error {
-			if err != nil {
-				return err
-			}
-			return w.createBatch(b, cands, true)
-		})
+		w.at(approved.Add(-6*24*time.Hour-time.Hour), "batch "+d.name, func() error { return w.createBatch(b, cands, true) })
 		w.at(approved.Add(-5*24*time.Hour), "submit "+d.name, b.move(w, d.owner, store.BatchSubmit, ""))
 		if d.owner == "demo-unit" {
 			w.at(approved.Add(-2*24*time.Hour), "dept approval of "+d.name, b.move(w, "demo-dept", store.BatchApprove, ""))
@@ -141,6 +139,7 @@ func (w *world) planCertBatches() {
 		_, err = w.s.CancelCertificate(a, certs[1].Number, "持证人提供的培训记录与实际不符，经核查予以注销（演示数据）")
 		return err
 	})
+	return nil
 }
 
 // batchCerts are the certificates an approved batch issued, in the order

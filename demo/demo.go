@@ -41,8 +41,12 @@ func Build(s *store.Store, hash string) error {
 	s.Now = func() time.Time { return w.clock }
 	w.planOrgs()
 	w.planFormats()
-	w.planBatches()
-	w.planCertBatches()
+	if err := w.planBatches(); err != nil {
+		return err
+	}
+	if err := w.planCertBatches(); err != nil {
+		return err
+	}
 	w.planBusinesses()
 	w.planPasswordRenewal()
 	return w.run()
