@@ -29,6 +29,7 @@ var cst = func() *time.Location {
 }()
 
 var funcs = template.FuncMap{
+	"tone": tone,
 	"datetime": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"

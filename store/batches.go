@@ -43,19 +43,6 @@ func (st BatchState) Label() string {
 	return string(st)
 }
 
-// Tone is the tag colour of the state (app.css .tag ok/warn/err/info).
-func (st BatchState) Tone() string {
-	switch st {
-	case BatchApproved:
-		return "ok"
-	case BatchRejected:
-		return "err"
-	case BatchPendingDept, BatchPendingProvince:
-		return "warn"
-	}
-	return "info"
-}
-
 // Editable reports whether the owning organisation may change the batch:
 // rename, candidates, materials.
 func (st BatchState) Editable() bool { return st == BatchDraft || st == BatchRejected }

@@ -106,20 +106,6 @@ func (s BizState) Label() string {
 	return string(s)
 }
 
-// Tone is the tag colour of the state (app.css .tag ok/warn/err; plain
-// grey for a withdrawn one), as batches' states.
-func (s BizState) Tone() string {
-	switch s {
-	case BizApproved:
-		return "ok"
-	case BizRejected:
-		return "err"
-	case BizPendingDept, BizPendingProvince:
-		return "warn"
-	}
-	return ""
-}
-
 // Pending reports a state waiting for a reviewer.
 func (s BizState) Pending() bool { return s == BizPendingDept || s == BizPendingProvince }
 

@@ -762,17 +762,3 @@ func TestBusinessOverviewExport(t *testing.T) {
 		t.Errorf("a reviewer without business.overview exports: %v", err)
 	}
 }
-
-// The states' tag colours are the stylesheet's (and the batches').
-func TestBizStateTone(t *testing.T) {
-	for st, want := range map[store.BizState]string{store.BizPendingDept: "warn", store.BizPendingProvince: "warn",
-		store.BizApproved: "ok", store.BizRejected: "err", store.BizWithdrawn: ""} {
-		if got := st.Tone(); got != want {
-			t.Errorf("%s: tone %q, want %q", st, got, want)
-		}
-		if bt := map[store.BizState]store.BatchState{store.BizPendingDept: store.BatchPendingDept, store.BizPendingProvince: store.BatchPendingProvince,
-			store.BizApproved: store.BatchApproved, store.BizRejected: store.BatchRejected}[st]; bt != "" && bt.Tone() != st.Tone() {
-			t.Errorf("%s: tone %q, the batch state's %q", st, st.Tone(), bt.Tone())
-		}
-	}
-}

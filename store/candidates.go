@@ -2,19 +2,14 @@ package store
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
 	"certreg/candidate"
 	"certreg/data"
-	"certreg/files"
 	"certreg/idcard"
 )
 
@@ -46,18 +41,6 @@ func (c Candidate) Raw() candidate.Raw {
 func fromChecked(c candidate.Candidate) Candidate {
 	return Candidate{Row: c.Row, Name: c.Name, IDNumber: c.IDNumber, Gender: c.Gender, WorkUnit: c.WorkUnit,
 		OccupationCode: c.OccupationCode, OccupationName: c.OccupationName, Level: c.Level, Phone: c.Phone, Remark: c.Remark}
-}
-
-// Mark is a reviewer's 不通过 mark on a candidate.
-type Mark struct {
-	CandidateID uint64    `json:"candidate_id"`
-	Note        string    `json:"note,omitempty"`
-	UserID      uint64    `json:"user_id"`
-	Username    string    `json:"username"`
-	OrgID       uint64    `json:"org_id"`
-	OrgName     string    `json:"org_name"`
-	Time        time.Time `json:"time"`
-	Round       int       `json:"round"`
 }
 
 // CandidateView is a candidate as a batch page shows it.
@@ -504,219 +487,4 @@ func (s *Store) BatchCandidate(a Actor, batchID, candID uint64) (CandidateView, 
 		return nil
 	})
 	return cv, err
-}
-
-func markTx(tx *bolt.Tx, batchID, candID uint64) (*Mark, error) {
-	v := tx.Bucket(bCandidateMarks).Get(key(itob(batchID), itob(candID)))
-	if v == nil {
-		return nil, nil
-	}
-	var m Mark
-	if err := jsonUnmarshal(v, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
-}
-
-// problemTx names a rule a saved candidate breaks now (the scope narrowed,
-// a certificate was issued, another batch went under review), or "".
-func problemTx(tx *bolt.Tx, owner Org, b Batch, c Candidate, names map[uint64]string) string {
-	if owner.Type != Province && !owner.Scope.Has(c.OccupationCode, c.Level) {
-		return fmt.Sprintf("「%s %s」已不在本单位可登记的职业（工种）范围内", c.OccupationName, c.LevelName())
-	}
-	if _, msg := dbRulesTx(tx, owner.ID, b.ID, c.IDNumber, c.OccupationCode, c.Level, names); msg != "" {
-		return msg
-	}
-	return ""
-}
-
-// batchProblemsTx lists up to max candidates of the batch that break a rule
-// now, by position.
-func (s *Store) batchProblemsTx(tx *bolt.Tx, owner Org, b Batch, max int) ([]candidate.RowError, error) {
-	var out []candidate.RowError
-	prefix := itob(b.ID)
-	cur := tx.Bucket(bCandidates).Cursor()
-	seq := 0
-	names := map[uint64]string{}
-	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-		seq++
-		var c Candidate
-		if err := jsonUnmarshal(v, &c); err != nil {
-			return nil, err
-		}
-		if p := problemTx(tx, owner, b, c, names); p != "" {
-			out = append(out, candidate.RowError{Row: seq, Message: c.Name + "：" + p})
-			if len(out) == max {
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-// MarkCandidate sets (failed) or clears a reviewer's 不通过 mark with a note
-// on a candidate of a batch the actor's organisation is reviewing.
-func (s *Store) MarkCandidate(a Actor, batchID, candID uint64, failed bool, note string) (Batch, error) {
-	var b Batch
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		var err error
-		if b, _, err = batchForTx(tx, a, batchID); err != nil {
-			return err
-		}
-		if !b.State.UnderReview() {
-			return &StateError{State: b.State, Doing: "标记合格人员"}
-		}
-		if err := reviewerCheckTx(tx, a, b); err != nil {
-			return err
-		}
-		if err := s.markTx(tx, a, &b, candID, failed, note); err != nil {
-			return err
-		}
-		return putBatchTx(tx, b)
-	})
-	return b, err
-}
-
-func (s *Store) markTx(tx *bolt.Tx, a Actor, b *Batch, candID uint64, failed bool, note string) error {
-	var c Candidate
-	ck := key(itob(b.ID), itob(candID))
-	if err := getJSON(tx.Bucket(bCandidates), ck, &c); err != nil {
-		return fmt.Errorf("candidate %d of batch %d: %w", candID, b.ID, err)
-	}
-	note = strings.TrimSpace(note)
-	if utf8.RuneCountInString(note) > MaxReasonLen {
-		return invalid("note", fmt.Sprintf("说明不能超过 %d 个字", MaxReasonLen))
-	}
-	marks := tx.Bucket(bCandidateMarks)
-	had := marks.Get(ck) != nil
-	if !failed {
-		if !had {
-			return nil
-		}
-		b.Marked--
-		if err := marks.Delete(ck); err != nil {
-			return err
-		}
-		return s.logTx(tx, a, ActCandidateMark, b.Name, "取消不通过标记："+c.Name)
-	}
-	org, err := orgTx(tx, a.OrgID)
-	if err != nil {
-		return err
-	}
-	if !had {
-		b.Marked++
-	}
-	m := Mark{CandidateID: candID, Note: note, UserID: a.UserID, Username: a.Username, OrgID: org.ID, OrgName: org.Name,
-		Time: s.Now(), Round: b.Round}
-	if err := putJSON(marks, ck, m); err != nil {
-		return err
-	}
-	return s.logTx(tx, a, ActCandidateMark, b.Name, "标记不通过："+c.Name)
-}
-
-// checkFilesTx checks, inside the transaction that refers to them, the
-// materials added to a batch: the counts against those it has, and that
-// each file was kept before this transaction.
-func (s *Store) checkFilesTx(existing, add []StoredFile) error {
-	for _, f := range add {
-		if f.Kind != KindDoc && f.Kind != KindImage {
-			return fmt.Errorf("file %q of unknown kind %q", f.Name, f.Kind)
-		}
-		if err := s.checkStoredTx(f); err != nil {
-			return err
-		}
-	}
-	return uploadInvalid("files", Materials.CheckCounts(infos(existing), infos(add)))
-}
-
-// AddBatchFiles adds materials to a draft or rejected batch: every upload
-// is checked (Materials: sizes and types, counts, then decoding) before any
-// is kept, the files are kept, and then the transaction refers to them.
-func (s *Store) AddBatchFiles(a Actor, id uint64, ups []*files.Upload) (Batch, error) {
-	if len(ups) == 0 {
-		return Batch{}, invalid("files", "请选择要上传的文件")
-	}
-	var b Batch
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		b, _, err = ownBatchTx(tx, a, id, "修改资料")
-		return err
-	})
-	if err != nil {
-		return Batch{}, err
-	}
-	files, err := s.prepareUploads(b.Files, ups)
-	if err != nil {
-		return Batch{}, err
-	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		var err error
-		if b, _, err = ownBatchTx(tx, a, id, "修改资料"); err != nil {
-			return err
-		}
-		if err := s.checkFilesTx(b.Files, files); err != nil {
-			return err
-		}
-		b.Files = append(b.Files, files...)
-		b.Updated = s.Now()
-		if err := putBatchTx(tx, b); err != nil {
-			return err
-		}
-		var names []string
-		for _, f := range files {
-			names = append(names, f.Name)
-		}
-		return s.logTx(tx, a, ActBatchFilesAdd, b.Name, strings.Join(names, "、"))
-	})
-	return b, err
-}
-
-// RemoveBatchFile removes a material from a draft or rejected batch. The
-// file stays on disk (content-addressed, it may be shared).
-func (s *Store) RemoveBatchFile(a Actor, id uint64, hash string) (Batch, error) {
-	var b Batch
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		var err error
-		if b, _, err = ownBatchTx(tx, a, id, "修改资料"); err != nil {
-			return err
-		}
-		f, ok := b.File(hash)
-		if !ok {
-			return fmt.Errorf("file %s of batch %d: %w", hash, id, ErrNotFound)
-		}
-		kept := b.Files[:0:0]
-		for _, x := range b.Files {
-			if x.Hash != hash {
-				kept = append(kept, x)
-			}
-		}
-		b.Files = kept
-		b.Updated = s.Now()
-		if err := putBatchTx(tx, b); err != nil {
-			return err
-		}
-		return s.logTx(tx, a, ActBatchFileRemove, b.Name, f.Name)
-	})
-	return b, err
-}
-
-// BatchFile returns a material of a batch the actor may see and the path of
-// its content.
-func (s *Store) BatchFile(a Actor, id uint64, hash string) (StoredFile, string, error) {
-	b, err := s.Batch(a, id)
-	if err != nil {
-		return StoredFile{}, "", err
-	}
-	f, ok := b.File(hash)
-	if !ok {
-		return StoredFile{}, "", fmt.Errorf("file of batch %d: %w", id, ErrNotFound)
-	}
-	p, err := s.FilePath(hash)
-	if err != nil {
-		return StoredFile{}, "", err
-	}
-	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-		return StoredFile{}, "", fmt.Errorf("file %s of batch %d missing on disk: %w", hash, id, ErrNotFound)
-	}
-	return f, p, nil
 }
