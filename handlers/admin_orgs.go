@@ -218,13 +218,18 @@ func (s *Server) managedOrg(c *fiber.Ctx) (store.Org, error) {
 	return o, nil
 }
 
+// managedOrgAndParent is managedOrg with the organisation above it.
+func (s *Server) managedOrgAndParent(c *fiber.Ctx) (o, parent store.Org, err error) {
+	if o, err = s.managedOrg(c); err != nil {
+		return o, parent, err
+	}
+	parent, err = s.st.Org(o.ParentID)
+	return o, parent, err
+}
+
 func (s *Server) renderOrgDetail(c *fiber.Ctx, status int, form map[string]string, errs map[string]string) error {
 	w := whoOf(c)
-	o, err := s.managedOrg(c)
-	if err != nil {
-		return err
-	}
-	parent, err := s.st.Org(o.ParentID)
+	o, parent, err := s.managedOrgAndParent(c)
 	if err != nil {
 		return err
 	}

@@ -50,11 +50,7 @@ type scopeData struct {
 func (s *Server) scopePage(c *fiber.Ctx) error { return s.renderScope(c, fiber.StatusOK, nil, nil) }
 
 func (s *Server) renderScope(c *fiber.Ctx, status int, checked store.Scope, errs map[string]string) error {
-	o, err := s.managedOrg(c)
-	if err != nil {
-		return err
-	}
-	parent, err := s.st.Org(o.ParentID)
+	o, parent, err := s.managedOrgAndParent(c)
 	if err != nil {
 		return err
 	}

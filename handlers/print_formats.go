@@ -283,13 +283,18 @@ func (s *Server) newFormatPage(c *fiber.Ctx) error {
 	return s.renderFormatForm(c, fiber.StatusOK, formFromFormat(f), true, nil)
 }
 
-func (s *Server) editFormatPage(c *fiber.Ctx) error {
-	w := whoOf(c)
+// savedFormat is the print format the path's :id names, as the user may
+// see it.
+func (s *Server) savedFormat(c *fiber.Ctx) (store.PrintFormat, error) {
 	id, err := idParam(c)
 	if err != nil {
-		return err
+		return store.PrintFormat{}, err
 	}
-	pf, err := s.st.PrintFormat(w.actor(c.IP()), id)
+	return s.st.PrintFormat(whoOf(c).actor(c.IP()), id)
+}
+
+func (s *Server) editFormatPage(c *fiber.Ctx) error {
+	pf, err := s.savedFormat(c)
 	if err != nil {
 		return err
 	}
@@ -429,12 +434,7 @@ func (s *Server) formatPreview(c *fiber.Ctx) error {
 
 // formatCalibration is a saved format's calibration page.
 func (s *Server) formatCalibration(c *fiber.Ctx) error {
-	w := whoOf(c)
-	id, err := idParam(c)
-	if err != nil {
-		return err
-	}
-	pf, err := s.st.PrintFormat(w.actor(c.IP()), id)
+	pf, err := s.savedFormat(c)
 	if err != nil {
 		return err
 	}

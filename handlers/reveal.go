@@ -76,14 +76,23 @@ func (s *Server) showCredential(c *fiber.Ctx, d credentialData) error {
 
 // credential is the one-time page of an initial password.
 func (s *Server) credential(c *fiber.Ctx) error {
-	v, ok := s.reveals.take(whoOf(c).token, revealCredential)
-	d, _ := v.(credentialData)
+	return s.oneTimePage(c, revealCredential, "初始密码只显示一次，已经显示过或已过期；如未记下，请为该用户重置密码。", "/admin/users",
+		func(v any) error {
+			d, _ := v.(credentialData)
+			return s.render(c, fiber.StatusOK, tplCredential, d.Heading, d, nil)
+		})
+}
+
+// oneTimePage shows what was kept for a one-time page, never cached; when it
+// was shown already or has expired, the user is sent back with the message.
+func (s *Server) oneTimePage(c *fiber.Ctx, kind, gone, back string, show func(v any) error) error {
+	v, ok := s.reveals.take(whoOf(c).token, kind)
 	if !ok {
-		s.flash(c, "初始密码只显示一次，已经显示过或已过期；如未记下，请为该用户重置密码。")
-		return s.redirect(c, "/admin/users")
+		s.flash(c, gone)
+		return s.redirect(c, back)
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return s.render(c, fiber.StatusOK, tplCredential, d.Heading, d, nil)
+	return show(v)
 }
 
 // recoveryData is the one-time page of new recovery codes.
@@ -102,12 +111,9 @@ func (s *Server) showRecoveryCodes(c *fiber.Ctx, d recoveryData) error {
 
 // recoveryCodes is the one-time page of new recovery codes.
 func (s *Server) recoveryCodes(c *fiber.Ctx) error {
-	v, ok := s.reveals.take(whoOf(c).token, revealRecovery)
-	d, _ := v.(recoveryData)
-	if !ok {
-		s.flash(c, "恢复码只显示一次，已经显示过或已过期；如未记下，请重新生成。")
-		return s.redirect(c, "/settings?tab=totp")
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return s.render(c, fiber.StatusOK, tplRecoveryCodes, "保存恢复码", d, nil)
+	return s.oneTimePage(c, revealRecovery, "恢复码只显示一次，已经显示过或已过期；如未记下，请重新生成。", "/settings?tab=totp",
+		func(v any) error {
+			d, _ := v.(recoveryData)
+			return s.render(c, fiber.StatusOK, tplRecoveryCodes, "保存恢复码", d, nil)
+		})
 }

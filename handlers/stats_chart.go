@@ -133,11 +133,7 @@ func cityStatsChart(cities []store.StatsCity, f statsForm) statsChart {
 
 // orgStatsChart: certificates issued per unit of a dept.
 func orgStatsChart(rows []store.StatsOrgRow) statsChart {
-	labels := make([]string, len(rows))
-	values := make([]int64, len(rows))
-	for i, r := range rows {
-		labels[i], values[i] = r.Org.Name, r.Issued
-	}
+	labels, values := series(rows, func(r store.StatsOrgRow) (string, int64) { return r.Org.Name, r.Issued })
 	ch := horizontalChart(labels, values)
 	ch.Label = "各单位发证数"
 	return ch
@@ -145,12 +141,18 @@ func orgStatsChart(rows []store.StatsOrgRow) statsChart {
 
 // monthStatsChart: certificates issued per month.
 func monthStatsChart(months []store.StatsMonth) statsChart {
-	labels := make([]string, len(months))
-	values := make([]int64, len(months))
-	for i, m := range months {
-		labels[i], values[i] = m.Month.Format("2006-01"), m.Issued
-	}
+	labels, values := series(months, func(m store.StatsMonth) (string, int64) { return m.Month.Format("2006-01"), m.Issued })
 	ch := verticalChart(labels, values, nil, -1)
 	ch.Label = "每月发证数"
 	return ch
+}
+
+// series is the labels and values of a chart's rows.
+func series[T any](rows []T, of func(T) (string, int64)) ([]string, []int64) {
+	labels := make([]string, len(rows))
+	values := make([]int64, len(rows))
+	for i, r := range rows {
+		labels[i], values[i] = of(r)
+	}
+	return labels, values
 }
