@@ -97,6 +97,10 @@ type formatListData struct {
 }
 
 func (s *Server) printFormats(c *fiber.Ctx) error {
+	return s.renderFormatList(c, fiber.StatusOK, nil)
+}
+
+func (s *Server) renderFormatList(c *fiber.Ctx, status int, errs map[string]string) error {
 	w := whoOf(c)
 	list, def, err := s.st.PrintFormats(w.actor(c.IP()))
 	if err != nil {
@@ -106,7 +110,7 @@ func (s *Server) printFormats(c *fiber.Ctx) error {
 	for _, pf := range list {
 		d.Formats = append(d.Formats, formatRow{PrintFormat: pf, Default: pf.ID == def, Mode: modeLabel(pf.Format.Mode), Paper: paperLabel(pf.Format)})
 	}
-	return s.render(c, fiber.StatusOK, tplFormats, "打印格式", d, nil)
+	return s.render(c, status, tplFormats, "打印格式", d, errs)
 }
 
 // formatForm is the edit form as typed.
@@ -382,16 +386,7 @@ func (s *Server) formatListError(c *fiber.Ctx, err error) error {
 	if !ok {
 		return err
 	}
-	w := whoOf(c)
-	list, def, err := s.st.PrintFormats(w.actor(c.IP()))
-	if err != nil {
-		return err
-	}
-	d := formatListData{}
-	for _, pf := range list {
-		d.Formats = append(d.Formats, formatRow{PrintFormat: pf, Default: pf.ID == def, Mode: modeLabel(pf.Format.Mode), Paper: paperLabel(pf.Format)})
-	}
-	return s.render(c, fiber.StatusUnprocessableEntity, tplFormats, "打印格式", d, map[string]string{"": msg})
+	return s.renderFormatList(c, fiber.StatusUnprocessableEntity, map[string]string{"": msg})
 }
 
 // frameable lets our own pages show the answer in an <iframe>: the global

@@ -42,14 +42,7 @@ type statsTick struct {
 func verticalChart(labels []string, values []int64, urls []string, active int) statsChart {
 	const w, h, left, top, bottom = 1000, 260, 56, 22, 30
 	ch := statsChart{Width: w, Height: h, Left: left, Top: top, PlotW: w - left - 8, PlotH: h - top - bottom, Zero: true}
-	var most int64
-	for _, v := range values {
-		most = max(most, v)
-		if v != 0 {
-			ch.Zero = false
-		}
-	}
-	scale := niceMax(uint64(max(most, 0)))
+	scale := ch.scaleFor(values)
 	n := max(len(values), 1)
 	slot := float64(ch.PlotW) / float64(n)
 	// Labels that would touch are thinned out: every k-th is shown.
@@ -89,14 +82,7 @@ func horizontalChart(labels []string, values []int64) statsChart {
 	ch := statsChart{Width: w, Horizontal: true, Left: left, Top: top, PlotW: w - left - 80, Zero: true}
 	ch.PlotH = row * len(values)
 	ch.Height = top + ch.PlotH + 8
-	var most int64
-	for _, v := range values {
-		most = max(most, v)
-		if v != 0 {
-			ch.Zero = false
-		}
-	}
-	scale := niceMax(uint64(max(most, 0)))
+	scale := ch.scaleFor(values)
 	for i, v := range values {
 		bw := int(float64(ch.PlotW) * float64(v) / float64(scale))
 		if v > 0 && bw < 2 {
@@ -155,4 +141,17 @@ func series[T any](rows []T, of func(T) (string, int64)) ([]string, []int64) {
 		labels[i], values[i] = of(r)
 	}
 	return labels, values
+}
+
+// scaleFor is the axis maximum for the values; the chart is Zero (drawn as
+// an empty state) while every value is 0.
+func (ch *statsChart) scaleFor(values []int64) uint64 {
+	var most int64
+	for _, v := range values {
+		most = max(most, v)
+		if v != 0 {
+			ch.Zero = false
+		}
+	}
+	return niceMax(uint64(max(most, 0)))
 }
