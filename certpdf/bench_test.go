@@ -1,6 +1,8 @@
 package certpdf
 
 import (
+	"certreg/certlayout"
+
 	"bytes"
 	"fmt"
 	"regexp"
@@ -46,7 +48,7 @@ var fontFileRe = regexp.MustCompile(`<</Length (\d+)\s*/Filter /FlateDecode\s*/L
 // reports the file size and the embedded font subset (compressed) in bytes.
 func BenchmarkRender500(b *testing.B) {
 	certs := variedCerts(500)
-	f := DefaultFormat(ModeFull)
+	f := certlayout.DefaultFormat(certlayout.ModeFull)
 	var buf bytes.Buffer
 	b.ReportAllocs()
 	for b.Loop() {
@@ -74,7 +76,7 @@ func BenchmarkRender500RareNames(b *testing.B) {
 		name[len(name)-1] = rare[(i/5)%len(rare)]
 		certs[i].Name = string(name)
 	}
-	f := DefaultFormat(ModeFull)
+	f := certlayout.DefaultFormat(certlayout.ModeFull)
 	var buf bytes.Buffer
 	b.ReportAllocs()
 	for b.Loop() {

@@ -1,6 +1,8 @@
 package certpdf
 
 import (
+	"certreg/certlayout"
+
 	"fmt"
 	"io"
 	"strconv"
@@ -12,7 +14,7 @@ import (
 // all shifted by the format's offset exactly as certificates are. Printed
 // on the stock, the boxes show where values will land; printed on plain
 // paper, a calibrated printer puts the 10 mm lines 10 mm from the edges.
-func Calibration(w io.Writer, f Format) error {
+func Calibration(w io.Writer, f certlayout.Format) error {
 	d, err := newDoc(f, "打印校准页")
 	if err != nil {
 		return err
@@ -22,7 +24,7 @@ func Calibration(w io.Writer, f Format) error {
 	pdf.TransformBegin()
 	pdf.TransformTranslate(f.OffsetX, f.OffsetY)
 	d.grid()
-	for _, fl := range fieldLabels {
+	for _, fl := range certlayout.FieldLabels() {
 		if fd, ok := f.Fields[fl.Key]; ok && fd.Visible {
 			d.fieldBox(fl.Key, fd)
 		}
@@ -74,9 +76,9 @@ func (d *doc) grid() {
 }
 
 // fieldBox outlines a field's box and names it inside.
-func (d *doc) fieldBox(k FieldKey, fl Field) {
+func (d *doc) fieldBox(k certlayout.FieldKey, fl certlayout.Field) {
 	pdf := d.pdf
-	w, h := fl.box(k)
+	w, h := fl.Box(k)
 	pdf.SetDrawColor(200, 30, 40)
 	pdf.SetFillColor(255, 255, 255)
 	pdf.SetLineWidth(0.35)
@@ -84,8 +86,8 @@ func (d *doc) fieldBox(k FieldKey, fl Field) {
 	// Crosshair on the reference corner (X, Y).
 	pdf.Line(fl.X-2, fl.Y, fl.X+2, fl.Y)
 	pdf.Line(fl.X, fl.Y-2, fl.X, fl.Y+2)
-	text := Label(k)
-	if !k.isImage() {
+	text := certlayout.Label(k)
+	if !k.IsImage() {
 		text += fmt.Sprintf(" %g磅", fl.FontSize)
 	}
 	text += fmt.Sprintf(" (%g,%g)", fl.X, fl.Y)
@@ -101,7 +103,7 @@ func (d *doc) fieldBox(k FieldKey, fl Field) {
 func (d *doc) note() {
 	pdf := d.pdf
 	paper := d.f.Paper
-	if paper == PaperCustom {
+	if paper == certlayout.PaperCustom {
 		paper = "自定义"
 	} else if d.f.Landscape {
 		paper += " 横向"
@@ -152,7 +154,7 @@ func (d *doc) overlapsField(x, y, w, h float64) bool {
 		if !fl.Visible {
 			continue
 		}
-		fw, fh := fl.box(k)
+		fw, fh := fl.Box(k)
 		if x < fl.X+fw && fl.X < x+w && y < fl.Y+fh && fl.Y < y+h {
 			return true
 		}

@@ -1,8 +1,9 @@
 package certpdf
 
 import (
+	"certreg/certlayout"
+
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -78,7 +79,7 @@ func text(t testing.TB, path string) string {
 
 func squeeze(s string) string { return strings.Join(strings.Fields(s), "") }
 
-func render(t testing.TB, f Format, certs ...Cert) []byte {
+func render(t testing.TB, f certlayout.Format, certs ...Cert) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := Render(&buf, f, certs); err != nil {
@@ -103,7 +104,7 @@ func testCerts() []Cert {
 
 func TestRenderThreeCertificates(t *testing.T) {
 	certs := testCerts()
-	path := writePDF(t, render(t, DefaultFormat(ModeFull), certs...))
+	path := writePDF(t, render(t, certlayout.DefaultFormat(certlayout.ModeFull), certs...))
 	if n := pageCount(t, path); n != 3 {
 		t.Fatalf("pages = %d, want 3", n)
 	}
@@ -144,7 +145,7 @@ func assertSubsetFont(t *testing.T, path string) {
 
 func TestOverlayPrintsOnlyValues(t *testing.T) {
 	c := SampleCert()
-	path := writePDF(t, render(t, DefaultFormat(ModeOverlay), c))
+	path := writePDF(t, render(t, certlayout.DefaultFormat(certlayout.ModeOverlay), c))
 	got := text(t, path)
 	for _, v := range []string{c.Name, c.Number, c.IDNumber, c.WorkUnit, c.Issuer, FormatDate(c.IssueDate)} {
 		if !strings.Contains(got, v) {
@@ -161,7 +162,7 @@ func TestOverlayPrintsOnlyValues(t *testing.T) {
 func TestLongWorkUnitWrapsWithoutLoss(t *testing.T) {
 	c := SampleCert()
 	c.WorkUnit = "中国建筑第八工程局有限公司安徽分公司合肥市轨道交通四号线（二期）土建施工项目经理部第三作业队"
-	f := DefaultFormat(ModeFull)
+	f := certlayout.DefaultFormat(certlayout.ModeFull)
 	path := writePDF(t, render(t, f, c))
 	if got := text(t, path); !strings.Contains(got, c.WorkUnit) {
 		t.Fatalf("wrapped work unit lost characters:\nwant %s\n got %s", c.WorkUnit, got)
@@ -170,7 +171,7 @@ func TestLongWorkUnitWrapsWithoutLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl := f.Fields[FieldWorkUnit]
+	fl := f.Fields[certlayout.FieldWorkUnit]
 	size, lines, ok := d.fit(c.WorkUnit, fl.W, fl.H, fl.FontSize)
 	if !ok || len(lines) < 2 {
 		t.Fatalf("fit = %g pt, %d lines, %v; want wrapped", size, len(lines), ok)
@@ -189,9 +190,9 @@ func TestTooLongValueFailsLoudly(t *testing.T) {
 	c := SampleCert()
 	c.Name = strings.Repeat("欧阳", 60)
 	var buf bytes.Buffer
-	err := Render(&buf, DefaultFormat(ModeOverlay), []Cert{c})
+	err := Render(&buf, certlayout.DefaultFormat(certlayout.ModeOverlay), []Cert{c})
 	var te *TextError
-	if !errors.As(err, &te) || te.Field != FieldName || te.Number != c.Number {
+	if !errors.As(err, &te) || te.Field != certlayout.FieldName || te.Number != c.Number {
 		t.Fatalf("err = %v, want TextError on name", err)
 	}
 	if !strings.Contains(te.Message(), "姓名") {
@@ -200,15 +201,15 @@ func TestTooLongValueFailsLoudly(t *testing.T) {
 }
 
 func TestShrinksBeforeGivingUp(t *testing.T) {
-	f := DefaultFormat(ModeFull)
+	f := certlayout.DefaultFormat(certlayout.ModeFull)
 	d, err := newDoc(f, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fl := f.Fields[FieldName]
+	fl := f.Fields[certlayout.FieldName]
 	name := "阿卜杜热合曼·买买提艾力·阿不都热西提江·吐尔洪" // too wide for one line at 15 pt
 	size, lines, ok := d.fit(name, fl.W, fl.H, fl.FontSize)
-	if !ok || len(lines) != 1 || size >= fl.FontSize || size < MinFontSizePt {
+	if !ok || len(lines) != 1 || size >= fl.FontSize || size < certlayout.MinFontSizePt {
 		t.Fatalf("fit = %g pt, %q, %v; want one shrunk line", size, lines, ok)
 	}
 	c := SampleCert()
@@ -230,9 +231,9 @@ func TestMissingGlyphRefused(t *testing.T) {
 	for _, bad := range []rune{0x2EBF0, 0x1F600} {
 		c := SampleCert()
 		c.Name = "王" + string(bad)
-		err := Render(&bytes.Buffer{}, DefaultFormat(ModeFull), []Cert{c})
+		err := Render(&bytes.Buffer{}, certlayout.DefaultFormat(certlayout.ModeFull), []Cert{c})
 		var te *TextError
-		if !errors.As(err, &te) || te.Field != FieldName || te.Missing != bad {
+		if !errors.As(err, &te) || te.Field != certlayout.FieldName || te.Missing != bad {
 			t.Fatalf("err = %v, want TextError on name for U+%X", err, bad)
 		}
 		if want := fmt.Sprintf("U+%X", bad); !strings.Contains(te.Message(), want) || !strings.Contains(te.Message(), "姓名") {
@@ -242,8 +243,8 @@ func TestMissingGlyphRefused(t *testing.T) {
 }
 
 func TestInvisibleFieldsNotPrinted(t *testing.T) {
-	f := DefaultFormat(ModeFull)
-	for _, k := range []FieldKey{FieldID, FieldWorkUnit, FieldQR, FieldPhoto} {
+	f := certlayout.DefaultFormat(certlayout.ModeFull)
+	for _, k := range []certlayout.FieldKey{certlayout.FieldID, certlayout.FieldWorkUnit, certlayout.FieldQR, certlayout.FieldPhoto} {
 		fl := f.Fields[k]
 		fl.Visible = false
 		f.Fields[k] = fl
@@ -263,7 +264,7 @@ func TestInvisibleFieldsNotPrinted(t *testing.T) {
 // TestOffsetMovesValues measures with pdftotext -bbox that the name moves by
 // the offset.
 func TestOffsetMovesValues(t *testing.T) {
-	pos := func(f Format) (float64, float64) {
+	pos := func(f certlayout.Format) (float64, float64) {
 		out := run(t, "pdftotext", "-bbox", writePDF(t, render(t, f, SampleCert())), "-")
 		m := regexp.MustCompile(`xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>王喆<`).FindStringSubmatch(out)
 		if m == nil {
@@ -273,7 +274,7 @@ func TestOffsetMovesValues(t *testing.T) {
 		y, _ := strconv.ParseFloat(m[2], 64)
 		return x, y
 	}
-	f := DefaultFormat(ModeOverlay)
+	f := certlayout.DefaultFormat(certlayout.ModeOverlay)
 	x0, y0 := pos(f)
 	f.OffsetX, f.OffsetY = 10, -5
 	x1, y1 := pos(f)
@@ -329,121 +330,15 @@ func TestPhotos(t *testing.T) {
 			c := SampleCert()
 			c.Photo = b
 			var buf bytes.Buffer
-			if err := Render(&buf, DefaultFormat(ModeFull), []Cert{c}); err != nil {
+			if err := Render(&buf, certlayout.DefaultFormat(certlayout.ModeFull), []Cert{c}); err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
 	c := SampleCert()
 	c.Photo = []byte("GIF89a not a photo")
-	if err := Render(&bytes.Buffer{}, DefaultFormat(ModeFull), []Cert{c}); err == nil || !strings.Contains(err.Error(), c.Number) {
+	if err := Render(&bytes.Buffer{}, certlayout.DefaultFormat(certlayout.ModeFull), []Cert{c}); err == nil || !strings.Contains(err.Error(), c.Number) {
 		t.Errorf("bad photo: err = %v, want an error naming the certificate", err)
-	}
-}
-
-func TestValidate(t *testing.T) {
-	mod := func(fn func(f *Format)) Format {
-		f := DefaultFormat(ModeOverlay)
-		fn(&f)
-		return f
-	}
-	field := func(k FieldKey, fn func(fl *Field)) func(f *Format) {
-		return func(f *Format) {
-			fl := f.Fields[k]
-			fn(&fl)
-			f.Fields[k] = fl
-		}
-	}
-	cases := []struct {
-		name string
-		f    Format
-		key  string // "" = valid
-		msg  string
-	}{
-		{"default full", DefaultFormat(ModeFull), "", ""},
-		{"default overlay", DefaultFormat(ModeOverlay), "", ""},
-		{"empty name", mod(func(f *Format) { f.Name = "  " }), ProblemName, "格式名称"},
-		{"long name", mod(func(f *Format) { f.Name = strings.Repeat("格", 31) }), ProblemName, "30"},
-		{"30-rune name ok", mod(func(f *Format) { f.Name = strings.Repeat("格", 30) }), "", ""},
-		{"unknown paper", mod(func(f *Format) { f.Paper = "B5" }), ProblemPaper, "纸张"},
-		{"bad mode", mod(func(f *Format) { f.Mode = "draft" }), ProblemMode, "套打"},
-		{"custom too small", mod(func(f *Format) { f.Paper, f.WidthMM, f.HeightMM = PaperCustom, 40, 200 }), ProblemWidth, "50–500"},
-		{"custom too large", mod(func(f *Format) { f.Paper, f.WidthMM, f.HeightMM = PaperCustom, 300, 501 }), ProblemHeight, "50–500"},
-		{"custom ok", mod(func(f *Format) { f.Paper, f.WidthMM, f.HeightMM = PaperCustom, 300, 220 }), "", ""},
-		{"offset x", mod(func(f *Format) { f.OffsetX = 30.5 }), ProblemOffX, "30"},
-		{"offset y negative", mod(func(f *Format) { f.OffsetY = -31 }), ProblemOffY, "30"},
-		{"offset limits ok", mod(func(f *Format) { f.OffsetX, f.OffsetY = -30, 30 }), "", ""},
-		{"field off page", mod(field(FieldIssuer, func(fl *Field) { fl.X = 250 })), FieldProblemKey(FieldIssuer), "超出纸面"},
-		{"field off portrait page", mod(func(f *Format) { f.Landscape = false }), FieldProblemKey(FieldQR), "超出纸面"},
-		{"negative position", mod(field(FieldName, func(fl *Field) { fl.Y = -1 })), FieldProblemKey(FieldName), "超出纸面"},
-		{"zero width", mod(field(FieldName, func(fl *Field) { fl.W = 0 })), FieldProblemKey(FieldName), "正数"},
-		{"font too small", mod(field(FieldGender, func(fl *Field) { fl.FontSize = 5.5 })), FieldProblemKey(FieldGender), "6–48"},
-		{"font too big", mod(field(FieldGender, func(fl *Field) { fl.FontSize = 49 })), FieldProblemKey(FieldGender), "6–48"},
-		{"hidden field not checked", mod(field(FieldGender, func(fl *Field) { fl.FontSize, fl.X, fl.Visible = 0, 900, false })), "", ""},
-		{"no room for a label in full mode", func() Format {
-			f := DefaultFormat(ModeFull)
-			fl := f.Fields[FieldOccupation]
-			fl.X = 20
-			f.Fields[FieldOccupation] = fl
-			return f
-		}(), FieldProblemKey(FieldOccupation), "标签"},
-		{"overlay needs no label room", mod(field(FieldOccupation, func(fl *Field) { fl.X = 0 })), "", ""},
-		{"unknown field", mod(func(f *Format) { f.Fields["signature"] = Field{Visible: true} }), "field:signature", "未知字段"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			p := tc.f.Validate()
-			if tc.key == "" {
-				if len(p) != 0 {
-					t.Fatalf("want valid, got %v", p)
-				}
-				return
-			}
-			if !strings.Contains(p[tc.key], tc.msg) {
-				t.Fatalf("problems %v: want %q under %q", p, tc.msg, tc.key)
-			}
-		})
-	}
-	bad := DefaultFormat(ModeFull)
-	bad.Paper = "letter"
-	var fe *InvalidFormatError
-	if err := Render(&bytes.Buffer{}, bad, []Cert{SampleCert()}); !errors.As(err, &fe) || fe.Problems[ProblemPaper] == "" {
-		t.Errorf("Render of invalid format: err = %v", err)
-	}
-}
-
-func TestFormatJSONRoundTrip(t *testing.T) {
-	f := DefaultFormat(ModeFull)
-	f.OffsetX = -1.5
-	b, err := json.Marshal(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var g Format
-	if err := json.Unmarshal(b, &g); err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(f) != fmt.Sprint(g) {
-		t.Errorf("round trip changed the format:\n%v\n%v", f, g)
-	}
-}
-
-func TestFieldLabelsCoverEveryField(t *testing.T) {
-	labels := FieldLabels()
-	if len(labels) != 11 {
-		t.Fatalf("%d labels", len(labels))
-	}
-	def := DefaultFormat(ModeFull)
-	for _, l := range labels {
-		if l.Label == "" {
-			t.Errorf("%s has no label", l.Key)
-		}
-		if _, ok := def.Fields[l.Key]; !ok {
-			t.Errorf("default format lacks %s", l.Key)
-		}
-	}
-	if labels[0].Key != FieldNumber || labels[0].Label != "证书编号" {
-		t.Errorf("first label %v", labels[0])
 	}
 }
 
@@ -491,7 +386,7 @@ func TestWrap(t *testing.T) {
 }
 
 func TestCalibrationOnePage(t *testing.T) {
-	f := DefaultFormat(ModeOverlay)
+	f := certlayout.DefaultFormat(certlayout.ModeOverlay)
 	f.OffsetX, f.OffsetY = 1.5, -2
 	var buf bytes.Buffer
 	if err := Calibration(&buf, f); err != nil {
@@ -502,7 +397,7 @@ func TestCalibrationOnePage(t *testing.T) {
 		t.Fatalf("pages = %d", n)
 	}
 	got := text(t, path)
-	for _, l := range FieldLabels() {
+	for _, l := range certlayout.FieldLabels() {
 		if !strings.Contains(got, l.Label) {
 			t.Errorf("calibration lacks box %q", l.Label)
 		}
@@ -514,7 +409,7 @@ func TestCalibrationOnePage(t *testing.T) {
 
 func TestPreview(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Preview(&buf, DefaultFormat(ModeFull)); err != nil {
+	if err := Preview(&buf, certlayout.DefaultFormat(certlayout.ModeFull)); err != nil {
 		t.Fatal(err)
 	}
 	path := writePDF(t, buf.Bytes())
@@ -535,25 +430,25 @@ func TestWriteLook(t *testing.T) {
 		t.Skip("set CERTPDF_LOOK=dir to write sample PDFs")
 	}
 	var full, long, rare, overlay, calib bytes.Buffer
-	if err := Preview(&full, DefaultFormat(ModeFull)); err != nil {
+	if err := Preview(&full, certlayout.DefaultFormat(certlayout.ModeFull)); err != nil {
 		t.Fatal(err)
 	}
 	r := SampleCert()
 	r.Name = "吉\U00020BB7\u3400\U0002A700\U0002CEB0" // Extensions B (in WenKai), A, C, F (Hanazono)
-	if err := Render(&rare, DefaultFormat(ModeFull), []Cert{r}); err != nil {
+	if err := Render(&rare, certlayout.DefaultFormat(certlayout.ModeFull), []Cert{r}); err != nil {
 		t.Fatal(err)
 	}
 	c := testCerts()[2]
 	c.WorkUnit = "中国建筑第八工程局有限公司安徽分公司合肥市轨道交通四号线（二期）土建施工项目经理部第三作业队"
 	c.Issuer = "安徽省住房和城乡建设厅建设职业技能鉴定与培训管理中心"
 	c.Photo = testPhoto(t)
-	if err := Render(&long, DefaultFormat(ModeFull), []Cert{c}); err != nil {
+	if err := Render(&long, certlayout.DefaultFormat(certlayout.ModeFull), []Cert{c}); err != nil {
 		t.Fatal(err)
 	}
-	if err := Preview(&overlay, DefaultFormat(ModeOverlay)); err != nil {
+	if err := Preview(&overlay, certlayout.DefaultFormat(certlayout.ModeOverlay)); err != nil {
 		t.Fatal(err)
 	}
-	if err := Calibration(&calib, DefaultFormat(ModeOverlay)); err != nil {
+	if err := Calibration(&calib, certlayout.DefaultFormat(certlayout.ModeOverlay)); err != nil {
 		t.Fatal(err)
 	}
 	for name, b := range map[string][]byte{"full.pdf": full.Bytes(), "full-long.pdf": long.Bytes(), "full-rare.pdf": rare.Bytes(), "overlay.pdf": overlay.Bytes(), "calibration.pdf": calib.Bytes()} {
@@ -599,7 +494,7 @@ func TestRenderConcurrentAndNoLeak(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
-			if err := Render(io.Discard, DefaultFormat(ModeFull), certs); err != nil {
+			if err := Render(io.Discard, certlayout.DefaultFormat(certlayout.ModeFull), certs); err != nil {
 				t.Error(err)
 			}
 		})
@@ -607,7 +502,7 @@ func TestRenderConcurrentAndNoLeak(t *testing.T) {
 	wg.Wait()
 	bad := variedCerts(200)
 	bad[3].Name = strings.Repeat("名", 200)
-	if err := Render(io.Discard, DefaultFormat(ModeFull), bad); err == nil {
+	if err := Render(io.Discard, certlayout.DefaultFormat(certlayout.ModeFull), bad); err == nil {
 		t.Fatal("want an error")
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -622,13 +517,13 @@ func TestRenderConcurrentAndNoLeak(t *testing.T) {
 // TestA5Scaled renders the full design on A5 landscape with the default
 // layout scaled down, so the decoration must scale with the sheet.
 func TestA5Scaled(t *testing.T) {
-	f := DefaultFormat(ModeFull)
-	f.Paper = PaperA5
+	f := certlayout.DefaultFormat(certlayout.ModeFull)
+	f.Paper = certlayout.PaperA5
 	const k = 210.0 / 297
 	for key, fl := range f.Fields {
 		fl.X, fl.Y, fl.W, fl.H = fl.X*k, fl.Y*k, fl.W*k, fl.H*k
 		if fl.FontSize > 0 {
-			fl.FontSize = max(MinFontSizePt, fl.FontSize*k)
+			fl.FontSize = max(certlayout.MinFontSizePt, fl.FontSize*k)
 		}
 		f.Fields[key] = fl
 	}
@@ -647,5 +542,15 @@ func TestA5Scaled(t *testing.T) {
 		if !strings.Contains(got, v) {
 			t.Errorf("A5 lacks %q", v)
 		}
+	}
+}
+
+// Rendering refuses a format that does not validate, with its problems.
+func TestRenderRefusesAnInvalidFormat(t *testing.T) {
+	bad := certlayout.DefaultFormat(certlayout.ModeFull)
+	bad.Paper = "letter"
+	var fe *certlayout.InvalidFormatError
+	if err := Render(&bytes.Buffer{}, bad, []Cert{SampleCert()}); !errors.As(err, &fe) || fe.Problems[certlayout.ProblemPaper] == "" {
+		t.Errorf("Render of an invalid format: err = %v", err)
 	}
 }

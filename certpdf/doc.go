@@ -1,8 +1,6 @@
-// Package certpdf owns the printed certificate (职业培训合格证): a unit's print
-// formats (paper, printer calibration offset, and per field its position in
-// millimetres, font size and visibility, in 套打 overlay or 完整 full mode),
-// their validation, and the PDFs made from them — certificates one page each,
-// a preview with sample data, and a calibration sheet — with the fonts
+// Package certpdf owns the printed certificate (职业培训合格证): the PDFs made
+// from a print format (certlayout.Format) — certificates one page each, a
+// preview with sample data, and a calibration sheet — with the fonts
 // embedded in the binary.
 //
 // The main font is LXGW WenKai (fonts/OFL.txt). Every CJK ideograph a name

@@ -1,6 +1,8 @@
 package certpdf
 
 import (
+	"certreg/certlayout"
+
 	"bytes"
 	"fmt"
 	"regexp"
@@ -39,7 +41,7 @@ func TestRareIdeographsPrint(t *testing.T) {
 	}
 	// A wrapped work unit with rare characters on both lines.
 	certs[2].WorkUnit = "合肥市\U00020BB7野家建筑工程有限公司第\U0002A700\U0002B740\U0002B820分公司包河区项目部\u3400"
-	path := writePDF(t, render(t, DefaultFormat(ModeFull), certs...))
+	path := writePDF(t, render(t, certlayout.DefaultFormat(certlayout.ModeFull), certs...))
 	if out := run(t, "pdfinfo", path); strings.Contains(out, "rror") {
 		t.Fatalf("pdfinfo reports errors:\n%s", out)
 	}
@@ -213,7 +215,7 @@ func TestFallbackFontsMatchTable(t *testing.T) {
 func TestFinishedPDFCrossReference(t *testing.T) {
 	c := SampleCert()
 	c.Name = "吉\U00020BB7"
-	pdf := render(t, DefaultFormat(ModeFull), c, SampleCert())
+	pdf := render(t, certlayout.DefaultFormat(certlayout.ModeFull), c, SampleCert())
 	m := regexp.MustCompile(`startxref\n(\d+)\n%%EOF\n$`).FindSubmatch(pdf)
 	if m == nil {
 		t.Fatal("no startxref at the end")

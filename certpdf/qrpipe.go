@@ -1,6 +1,8 @@
 package certpdf
 
 import (
+	"certreg/certlayout"
+
 	"runtime"
 	"sync"
 )
@@ -26,9 +28,9 @@ type qrResult struct {
 
 // encodeQRs starts encoding; nothing is encoded if the format hides the QR
 // code or a certificate has no VerifyURL.
-func encodeQRs(f Format, certs []Cert) *qrCodes {
+func encodeQRs(f certlayout.Format, certs []Cert) *qrCodes {
 	q := &qrCodes{done: make(chan struct{})}
-	if fl, ok := f.Fields[FieldQR]; !ok || !fl.Visible {
+	if fl, ok := f.Fields[certlayout.FieldQR]; !ok || !fl.Visible {
 		return q
 	}
 	q.results = make([]chan qrResult, len(certs))

@@ -1,6 +1,8 @@
 package certpdf
 
 import (
+	"certreg/certlayout"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -42,30 +44,30 @@ func FormatDate(t time.Time) string {
 }
 
 // textFields are the text fields in drawing order.
-var textFields = []FieldKey{
-	FieldNumber, FieldName, FieldGender, FieldID, FieldWorkUnit,
-	FieldOccupation, FieldLevel, FieldIssuer, FieldIssueDate,
+var textFields = []certlayout.FieldKey{
+	certlayout.FieldNumber, certlayout.FieldName, certlayout.FieldGender, certlayout.FieldID, certlayout.FieldWorkUnit,
+	certlayout.FieldOccupation, certlayout.FieldLevel, certlayout.FieldIssuer, certlayout.FieldIssueDate,
 }
 
-func (c Cert) value(k FieldKey) string {
+func (c Cert) value(k certlayout.FieldKey) string {
 	switch k {
-	case FieldNumber:
+	case certlayout.FieldNumber:
 		return c.Number
-	case FieldName:
+	case certlayout.FieldName:
 		return c.Name
-	case FieldGender:
+	case certlayout.FieldGender:
 		return c.Gender
-	case FieldID:
+	case certlayout.FieldID:
 		return c.IDNumber
-	case FieldWorkUnit:
+	case certlayout.FieldWorkUnit:
 		return c.WorkUnit
-	case FieldOccupation:
+	case certlayout.FieldOccupation:
 		return c.Occupation
-	case FieldLevel:
+	case certlayout.FieldLevel:
 		return c.Level
-	case FieldIssueDate:
+	case certlayout.FieldIssueDate:
 		return FormatDate(c.IssueDate)
-	case FieldIssuer:
+	case certlayout.FieldIssuer:
 		return c.Issuer
 	}
 	return ""
@@ -75,10 +77,10 @@ func (c Cert) value(k FieldKey) string {
 // character the font lacks, or text that does not fit its box even at 6 pt.
 // Nothing is printed rather than a certificate with a box or missing text.
 type TextError struct {
-	Number  string   // certificate number
-	Field   FieldKey // which value
-	Missing rune     // the character no embedded font has, or 0 when the value does not fit
-	Reason  string   // Chinese
+	Number  string              // certificate number
+	Field   certlayout.FieldKey // which value
+	Missing rune                // the character no embedded font has, or 0 when the value does not fit
+	Reason  string              // Chinese
 }
 
 func (e *TextError) Error() string {
@@ -87,7 +89,7 @@ func (e *TextError) Error() string {
 
 // Message is the Chinese sentence to show a clerk.
 func (e *TextError) Message() string {
-	return fmt.Sprintf("证书 %s 的“%s”%s", e.Number, Label(e.Field), e.Reason)
+	return fmt.Sprintf("证书 %s 的“%s”%s", e.Number, certlayout.Label(e.Field), e.Reason)
 }
 
 // Colours of the full design.
@@ -111,7 +113,7 @@ func lineHeight(pt float64) float64 { return pt * ptToMM * lineFactor }
 // doc is one PDF being written.
 type doc struct {
 	pdf     *fpdf.Fpdf
-	f       Format
+	f       certlayout.Format
 	pw, ph  float64
 	images  int           // names registered so far, to keep image names unique
 	frame   fpdf.Template // the full design's fixed parts, made at the first page
@@ -121,8 +123,8 @@ type doc struct {
 	fallbackCodes map[int]map[rune]rune // per fallback font: code => rune printed
 }
 
-func newDoc(f Format, title string) (*doc, error) {
-	if err := checkFormat(f); err != nil {
+func newDoc(f certlayout.Format, title string) (*doc, error) {
+	if err := certlayout.Check(f); err != nil {
 		return nil, err
 	}
 	if _, err := coverage(); err != nil {
@@ -192,11 +194,11 @@ func (d *doc) color(c [3]int) {
 }
 
 // Render writes one PDF with a page per certificate, in order.
-func Render(w io.Writer, f Format, certs []Cert) error {
+func Render(w io.Writer, f certlayout.Format, certs []Cert) error {
 	if len(certs) == 0 {
 		return errors.New("certpdf: no certificates to render")
 	}
-	if err := checkFormat(f); err != nil {
+	if err := certlayout.Check(f); err != nil {
 		return err
 	}
 	codes := encodeQRs(f, certs) // start before parsing the font
@@ -218,7 +220,7 @@ func Render(w io.Writer, f Format, certs []Cert) error {
 }
 
 // Preview renders the format with SampleCert.
-func Preview(w io.Writer, f Format) error {
+func Preview(w io.Writer, f certlayout.Format) error {
 	return Render(w, f, []Cert{SampleCert()})
 }
 
@@ -244,7 +246,7 @@ func SampleCert() Cert {
 // drawn, so that a value that cannot be printed fails the page cleanly and
 // the seal can go under the issuer's name.
 func (d *doc) certPage(c Cert, qrPNG []byte) error {
-	full := d.f.Mode == ModeFull
+	full := d.f.Mode == certlayout.ModeFull
 	var blocks []textBlock
 	issuer, date := -1, -1 // indexes in blocks
 	for _, k := range textFields {
@@ -258,9 +260,9 @@ func (d *doc) certPage(c Cert, qrPNG []byte) error {
 		}
 		blocks = append(blocks, b)
 		switch k {
-		case FieldIssuer:
+		case certlayout.FieldIssuer:
 			issuer = len(blocks) - 1
-		case FieldIssueDate:
+		case certlayout.FieldIssueDate:
 			date = len(blocks) - 1
 		}
 	}
@@ -296,12 +298,12 @@ func (d *doc) certPage(c Cert, qrPNG []byte) error {
 			return err
 		}
 	}
-	if fl, ok := d.f.Fields[FieldQR]; ok && fl.Visible && qrPNG != nil {
+	if fl, ok := d.f.Fields[certlayout.FieldQR]; ok && fl.Visible && qrPNG != nil {
 		if err := d.qr(c.Number, qrPNG, fl, full); err != nil {
 			return err
 		}
 	}
-	if fl, ok := d.f.Fields[FieldPhoto]; ok && fl.Visible {
+	if fl, ok := d.f.Fields[certlayout.FieldPhoto]; ok && fl.Visible {
 		if err := d.photo(c, fl, full); err != nil {
 			return err
 		}
@@ -374,7 +376,7 @@ func (d *doc) closing(blocks []textBlock) {
 	bottom, left := 0.0, -1.0
 	for _, b := range blocks {
 		switch b.key {
-		case FieldNumber, FieldIssuer, FieldIssueDate:
+		case certlayout.FieldNumber, certlayout.FieldIssuer, certlayout.FieldIssueDate:
 			continue
 		}
 		fl := d.f.Fields[b.key]
@@ -424,15 +426,15 @@ func (d *doc) spaced(s string, cx, cy, size, space float64) {
 	}
 }
 
-func labelText(k FieldKey) string { return Label(k) + "：" }
+func labelText(k certlayout.FieldKey) string { return certlayout.Label(k) + "：" }
 
-func (d *doc) labelWidth(k FieldKey, size float64) float64 {
+func (d *doc) labelWidth(k certlayout.FieldKey, size float64) float64 {
 	d.fontSize(size)
 	return d.pdf.GetStringWidth(labelText(k)) + 0.5
 }
 
 // label prints "姓名：" ending just left of the field's box, on its first line.
-func (d *doc) label(k FieldKey, fl Field) {
+func (d *doc) label(k certlayout.FieldKey, fl certlayout.Field) {
 	w := d.labelWidth(k, fl.FontSize)
 	d.color(colLabel)
 	d.pdf.SetXY(fl.X-w, fl.Y)
@@ -441,7 +443,7 @@ func (d *doc) label(k FieldKey, fl Field) {
 
 // textBlock is a value laid out in its box.
 type textBlock struct {
-	key   FieldKey
+	key   certlayout.FieldKey
 	x, y  float64 // top-left of the first line
 	w     float64 // box width
 	width float64 // widest line
@@ -453,7 +455,7 @@ func (b textBlock) height() float64 { return lineHeight(b.size) * float64(len(b.
 
 // layout fits a value in its box, wrapping rune by rune and shrinking the
 // font (down to 6 pt) until every character fits; it never truncates.
-func (d *doc) layout(number string, k FieldKey, fl Field, value string) (textBlock, error) {
+func (d *doc) layout(number string, k certlayout.FieldKey, fl certlayout.Field, value string) (textBlock, error) {
 	b := textBlock{key: k, x: fl.X, y: fl.Y, w: fl.W, size: fl.FontSize}
 	value = clean(value)
 	if value == "" {
@@ -466,7 +468,7 @@ func (d *doc) layout(number string, k FieldKey, fl Field, value string) (textBlo
 	size, lines, ok := d.fit(value, fl.W, fl.H, fl.FontSize)
 	if !ok {
 		return b, &TextError{Number: number, Field: k,
-			Reason: fmt.Sprintf("太长，缩小到 %g 磅仍放不下，请加大该字段的宽度或高度", MinFontSizePt)}
+			Reason: fmt.Sprintf("太长，缩小到 %g 磅仍放不下，请加大该字段的宽度或高度", certlayout.MinFontSizePt)}
 	}
 	b.size, b.lines = size, lines
 	if first := lineHeight(fl.FontSize); b.height() < first {
@@ -561,7 +563,7 @@ func (d *doc) fit(s string, w, h, size float64) (float64, []string, bool) {
 	for i, r := range runes {
 		widths[i] = d.runeUnits(r)
 	}
-	for ; size >= MinFontSizePt-1e-9; size -= sizeStep {
+	for ; size >= certlayout.MinFontSizePt-1e-9; size -= sizeStep {
 		limit := w / (size * ptToMM) * 1000
 		maxLines := max(1, int(h/lineHeight(size)+1e-9))
 		if lines, ok := wrap(runes, widths, limit, maxLines); ok {
@@ -669,7 +671,7 @@ func star(cx, cy, r float64) []fpdf.PointType {
 }
 
 // qr draws the verification QR code (a PNG from qrPNG) as a W×W square.
-func (d *doc) qr(number string, png []byte, fl Field, full bool) error {
+func (d *doc) qr(number string, png []byte, fl certlayout.Field, full bool) error {
 	name := d.imageName("qr")
 	d.pdf.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(png))
 	if err := d.pdf.Error(); err != nil {
@@ -677,7 +679,7 @@ func (d *doc) qr(number string, png []byte, fl Field, full bool) error {
 	}
 	d.pdf.ImageOptions(name, fl.X, fl.Y, fl.W, fl.W, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
 	if full {
-		size := max(MinFontSizePt, 9*d.scale())
+		size := max(certlayout.MinFontSizePt, 9*d.scale())
 		d.color(colFaint)
 		d.fontSize(size)
 		d.pdf.SetXY(fl.X, fl.Y+fl.W+1)
@@ -688,7 +690,7 @@ func (d *doc) qr(number string, png []byte, fl Field, full bool) error {
 
 // photo draws the holder's photo fitted and centred in its box, or in full
 // mode a "照片" frame when there is none.
-func (d *doc) photo(c Cert, fl Field, full bool) error {
+func (d *doc) photo(c Cert, fl certlayout.Field, full bool) error {
 	pdf := d.pdf
 	if len(c.Photo) == 0 {
 		if full {

@@ -1,12 +1,13 @@
 package demo
 
 import (
+	"certreg/certlayout"
+
 	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"certreg/candidate"
-	"certreg/certpdf"
 	"certreg/idcard"
 	"certreg/store"
 )
@@ -175,13 +176,13 @@ func (w *world) batchCerts(b *plannedBatch) ([]store.Certificate, error) {
 // planFormats: demo-unit keeps the full design (its default, the first it
 // saved) and an overlay for its pre-printed stock, shifted for its printer.
 func (w *world) planFormats() {
-	full := certpdf.DefaultFormat(certpdf.ModeFull)
+	full := certlayout.DefaultFormat(certlayout.ModeFull)
 	full.Name = fullFormat
-	overlay := certpdf.DefaultFormat(certpdf.ModeOverlay)
+	overlay := certlayout.DefaultFormat(certlayout.ModeOverlay)
 	overlay.Name = "预印证书套打（A4 横向）"
 	overlay.OffsetX, overlay.OffsetY = 1.5, -1
 	t := w.daysAgo(160)
-	for _, f := range []certpdf.Format{full, overlay} {
+	for _, f := range []certlayout.Format{full, overlay} {
 		t = t.Add(5 * time.Minute)
 		w.at(t, "print format "+f.Name, func() error {
 			a, err := w.actor("demo-unit")

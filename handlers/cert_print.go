@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"certreg/certlayout"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -156,7 +158,7 @@ func (s *Server) certPrint(c *fiber.Ctx) error {
 	var buf bytes.Buffer
 	if err := certpdf.Render(&buf, format, pages); err != nil {
 		var te *certpdf.TextError
-		var fe *certpdf.InvalidFormatError
+		var fe *certlayout.InvalidFormatError
 		switch {
 		case errors.As(err, &te) && te.Missing != 0:
 			return s.printFail(c, o, te.Message()+"，无法打印；请核对该证书的信息。")

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"certreg/certlayout"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -40,7 +42,7 @@ func (s *Server) formatChoices(a store.Actor) ([]formatChoice, string, error) {
 	for _, pf := range list {
 		out = append(out, formatChoice{Key: itoa(pf.ID), Label: pf.Format.Name})
 	}
-	out = append(out, formatChoice{builtinFull, certpdf.BuiltinFullName}, formatChoice{builtinOverlay, certpdf.BuiltinOverlayName})
+	out = append(out, formatChoice{builtinFull, certlayout.BuiltinFullName}, formatChoice{builtinOverlay, certlayout.BuiltinOverlayName})
 	key := builtinFull
 	if def != 0 {
 		key = itoa(def)
@@ -50,33 +52,33 @@ func (s *Server) formatChoices(a store.Actor) ([]formatChoice, string, error) {
 
 // resolveFormat is the format a print asks for: a stored one of the
 // caller's organisation or a built-in one.
-func (s *Server) resolveFormat(a store.Actor, key string) (certpdf.Format, error) {
+func (s *Server) resolveFormat(a store.Actor, key string) (certlayout.Format, error) {
 	switch key {
 	case builtinFull, "":
-		return certpdf.DefaultFormat(certpdf.ModeFull), nil
+		return certlayout.DefaultFormat(certlayout.ModeFull), nil
 	case builtinOverlay:
-		return certpdf.DefaultFormat(certpdf.ModeOverlay), nil
+		return certlayout.DefaultFormat(certlayout.ModeOverlay), nil
 	}
 	id := parseUint(key)
 	if id == 0 {
-		return certpdf.Format{}, fiber.ErrNotFound
+		return certlayout.Format{}, fiber.ErrNotFound
 	}
 	pf, err := s.st.PrintFormat(a, id)
 	return pf.Format, err
 }
 
-func modeLabel(m certpdf.Mode) string {
-	if m == certpdf.ModeOverlay {
+func modeLabel(m certlayout.Mode) string {
+	if m == certlayout.ModeOverlay {
 		return "套打"
 	}
 	return "完整"
 }
 
-func paperLabel(f certpdf.Format) string {
+func paperLabel(f certlayout.Format) string {
 	switch f.Paper {
-	case certpdf.PaperCustom:
+	case certlayout.PaperCustom:
 		return fmt.Sprintf("自定义 %g×%g 毫米", f.WidthMM, f.HeightMM)
-	case certpdf.PaperA4, certpdf.PaperA5:
+	case certlayout.PaperA4, certlayout.PaperA5:
 		if f.Landscape {
 			return f.Paper + " 横向"
 		}
@@ -150,7 +152,7 @@ func (ff *formatForm) editing(pf store.PrintFormat) {
 }
 
 type fieldRow struct {
-	Key                  certpdf.FieldKey
+	Key                  certlayout.FieldKey
 	Label                string
 	X, Y, W, H, FontSize string
 	Visible              bool
@@ -159,28 +161,28 @@ type fieldRow struct {
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-func formFromFormat(f certpdf.Format) formatForm {
+func formFromFormat(f certlayout.Format) formatForm {
 	ff := formatForm{Name: f.Name, Paper: f.Paper, Width: num(f.WidthMM), Height: num(f.HeightMM), OffsetX: num(f.OffsetX),
 		OffsetY: num(f.OffsetY), Mode: string(f.Mode), Landscape: f.Landscape}
-	if f.Paper != certpdf.PaperCustom {
+	if f.Paper != certlayout.PaperCustom {
 		ff.Width, ff.Height = "", ""
 	}
-	def := certpdf.DefaultFormat(f.Mode).Fields
-	for _, l := range certpdf.FieldLabels() {
+	def := certlayout.DefaultFormat(f.Mode).Fields
+	for _, l := range certlayout.FieldLabels() {
 		fl, ok := f.Fields[l.Key]
 		if !ok {
 			fl = def[l.Key]
 			fl.Visible = false
 		}
 		ff.Fields = append(ff.Fields, fieldRow{Key: l.Key, Label: l.Label, X: num(fl.X), Y: num(fl.Y), W: num(fl.W), H: num(fl.H),
-			FontSize: num(fl.FontSize), Visible: fl.Visible, Image: l.Key == certpdf.FieldQR || l.Key == certpdf.FieldPhoto})
+			FontSize: num(fl.FontSize), Visible: fl.Visible, Image: l.Key == certlayout.FieldQR || l.Key == certlayout.FieldPhoto})
 	}
 	return ff
 }
 
 // parseFormat reads the edit form; numbers that do not parse are problems
 // under certpdf's keys, like Validate's.
-func parseFormat(get func(string) string) (certpdf.Format, formatForm, map[string]string) {
+func parseFormat(get func(string) string) (certlayout.Format, formatForm, map[string]string) {
 	problems := map[string]string{}
 	number := func(key, problem, label string) float64 {
 		s := strings.TrimSpace(get(key))
@@ -196,27 +198,27 @@ func parseFormat(get func(string) string) (certpdf.Format, formatForm, map[strin
 		}
 		return math.Round(v*10) / 10
 	}
-	f := certpdf.Format{Name: strings.TrimSpace(get("name")), Paper: get("paper"), Mode: certpdf.Mode(get("mode")),
-		Landscape: get("landscape") == "1", Fields: map[certpdf.FieldKey]certpdf.Field{}}
-	f.OffsetX = number("offset_x", certpdf.ProblemOffX, "水平偏移")
-	f.OffsetY = number("offset_y", certpdf.ProblemOffY, "垂直偏移")
-	if f.Paper == certpdf.PaperCustom {
-		f.WidthMM = number("width_mm", certpdf.ProblemWidth, "纸张宽度")
-		f.HeightMM = number("height_mm", certpdf.ProblemHeight, "纸张高度")
+	f := certlayout.Format{Name: strings.TrimSpace(get("name")), Paper: get("paper"), Mode: certlayout.Mode(get("mode")),
+		Landscape: get("landscape") == "1", Fields: map[certlayout.FieldKey]certlayout.Field{}}
+	f.OffsetX = number("offset_x", certlayout.ProblemOffX, "水平偏移")
+	f.OffsetY = number("offset_y", certlayout.ProblemOffY, "垂直偏移")
+	if f.Paper == certlayout.PaperCustom {
+		f.WidthMM = number("width_mm", certlayout.ProblemWidth, "纸张宽度")
+		f.HeightMM = number("height_mm", certlayout.ProblemHeight, "纸张高度")
 	}
-	for _, l := range certpdf.FieldLabels() {
+	for _, l := range certlayout.FieldLabels() {
 		k := string(l.Key)
-		pk := certpdf.FieldProblemKey(l.Key)
+		pk := certlayout.FieldProblemKey(l.Key)
 		lab := "“" + l.Label + "”的"
-		fl := certpdf.Field{Visible: get("f_"+k+"_visible") == "1"}
+		fl := certlayout.Field{Visible: get("f_"+k+"_visible") == "1"}
 		fl.X = number("f_"+k+"_x", pk, lab+"位置")
 		fl.Y = number("f_"+k+"_y", pk, lab+"位置")
 		fl.W = number("f_"+k+"_w", pk, lab+"宽度")
 		fl.H = number("f_"+k+"_h", pk, lab+"高度")
-		if l.Key != certpdf.FieldQR && l.Key != certpdf.FieldPhoto {
+		if l.Key != certlayout.FieldQR && l.Key != certlayout.FieldPhoto {
 			fl.FontSize = number("f_"+k+"_size", pk, lab+"字号")
 		}
-		if l.Key == certpdf.FieldQR {
+		if l.Key == certlayout.FieldQR {
 			fl.H = fl.W
 		}
 		f.Fields[l.Key] = fl
@@ -278,11 +280,11 @@ func (s *Server) renderFormatForm(c *fiber.Ctx, status int, ff formatForm, isNew
 }
 
 func (s *Server) newFormatPage(c *fiber.Ctx) error {
-	mode := certpdf.ModeFull
-	if c.Query("mode") == string(certpdf.ModeOverlay) {
-		mode = certpdf.ModeOverlay
+	mode := certlayout.ModeFull
+	if c.Query("mode") == string(certlayout.ModeOverlay) {
+		mode = certlayout.ModeOverlay
 	}
-	f := certpdf.DefaultFormat(mode)
+	f := certlayout.DefaultFormat(mode)
 	f.Name = ""
 	return s.renderFormatForm(c, fiber.StatusOK, formFromFormat(f), true, nil)
 }
@@ -442,13 +444,13 @@ func (s *Server) formatCalibration(c *fiber.Ctx) error {
 
 func problemList(p map[string]string) []string {
 	out := make([]string, 0, len(p))
-	for _, l := range []string{certpdf.ProblemName, certpdf.ProblemMode, certpdf.ProblemPaper, certpdf.ProblemWidth, certpdf.ProblemHeight, certpdf.ProblemOffX, certpdf.ProblemOffY} {
+	for _, l := range []string{certlayout.ProblemName, certlayout.ProblemMode, certlayout.ProblemPaper, certlayout.ProblemWidth, certlayout.ProblemHeight, certlayout.ProblemOffX, certlayout.ProblemOffY} {
 		if v, ok := p[l]; ok {
 			out = append(out, v)
 		}
 	}
-	for _, l := range certpdf.FieldLabels() {
-		if v, ok := p[certpdf.FieldProblemKey(l.Key)]; ok {
+	for _, l := range certlayout.FieldLabels() {
+		if v, ok := p[certlayout.FieldProblemKey(l.Key)]; ok {
 			out = append(out, v)
 		}
 	}
@@ -457,7 +459,7 @@ func problemList(p map[string]string) []string {
 
 // mergeProblems adds certpdf's problems of f to those of parsing the form
 // (which win for the same key); nil when there are none.
-func mergeProblems(f certpdf.Format, parsed map[string]string) map[string]string {
+func mergeProblems(f certlayout.Format, parsed map[string]string) map[string]string {
 	out := f.Validate()
 	for k, v := range parsed {
 		out[k] = v

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"certreg/certlayout"
+
 	"bufio"
 	"bytes"
 	"compress/gzip"
@@ -20,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"certreg/certpdf"
 	"certreg/data"
 	"certreg/files"
 	"certreg/store"
@@ -162,7 +163,7 @@ func TestLargestFormsFitTheBodyLimit(t *testing.T) {
 	// The print-format editor with every field filled with long numbers.
 	f := url.Values{"_csrf": {csrf}, "name": {strings.Repeat("格", 30)}, "paper": {"custom"}, "mode": {"overlay"},
 		"landscape": {"1"}, "width_mm": {"-1234.5"}, "height_mm": {"-1234.5"}, "offset_x": {"-1234.5"}, "offset_y": {"-1234.5"}}
-	for _, l := range certpdf.FieldLabels() {
+	for _, l := range certlayout.FieldLabels() {
 		for _, p := range []string{"visible", "x", "y", "w", "h", "size"} {
 			f.Set("f_"+string(l.Key)+"_"+p, "-1234.5")
 		}

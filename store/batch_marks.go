@@ -1,20 +1,17 @@
 package store
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
-
-	"certreg/candidate"
 )
 
 // Reviewers' marks on candidates: a reviewer marks a candidate as failed
-// with a note before rejecting the batch; the unit sees the marks and the
-// problems the current rules find (docs/batches.md).
+// with a note before rejecting the batch, and the unit sees the marks
+// (docs/batches.md).
 
 // Mark is a reviewer's 不通过 mark on a candidate.
 type Mark struct {
@@ -38,42 +35,6 @@ func markTx(tx *bolt.Tx, batchID, candID uint64) (*Mark, error) {
 		return nil, err
 	}
 	return &m, nil
-}
-
-// problemTx names a rule a saved candidate breaks now (the scope narrowed,
-// a certificate was issued, another batch went under review), or "".
-func problemTx(tx *bolt.Tx, owner Org, b Batch, c Candidate, names map[uint64]string) string {
-	if owner.Type != Province && !owner.Scope.Has(c.OccupationCode, c.Level) {
-		return fmt.Sprintf("「%s %s」已不在本单位可登记的职业（工种）范围内", c.OccupationName, c.LevelName())
-	}
-	if _, msg := dbRulesTx(tx, owner.ID, b.ID, c.IDNumber, c.OccupationCode, c.Level, names); msg != "" {
-		return msg
-	}
-	return ""
-}
-
-// batchProblemsTx lists up to max candidates of the batch that break a rule
-// now, by position.
-func (s *Store) batchProblemsTx(tx *bolt.Tx, owner Org, b Batch, max int) ([]candidate.RowError, error) {
-	var out []candidate.RowError
-	prefix := itob(b.ID)
-	cur := tx.Bucket(bCandidates).Cursor()
-	seq := 0
-	names := map[uint64]string{}
-	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
-		seq++
-		var c Candidate
-		if err := jsonUnmarshal(v, &c); err != nil {
-			return nil, err
-		}
-		if p := problemTx(tx, owner, b, c, names); p != "" {
-			out = append(out, candidate.RowError{Row: seq, Message: c.Name + "：" + p})
-			if len(out) == max {
-				break
-			}
-		}
-	}
-	return out, nil
 }
 
 // MarkCandidate sets (failed) or clears a reviewer's 不通过 mark with a note

@@ -488,3 +488,39 @@ func (s *Store) BatchCandidate(a Actor, batchID, candID uint64) (CandidateView, 
 	})
 	return cv, err
 }
+
+// problemTx names a rule a saved candidate breaks now (the scope narrowed,
+// a certificate was issued, another batch went under review), or "".
+func problemTx(tx *bolt.Tx, owner Org, b Batch, c Candidate, names map[uint64]string) string {
+	if owner.Type != Province && !owner.Scope.Has(c.OccupationCode, c.Level) {
+		return fmt.Sprintf("「%s %s」已不在本单位可登记的职业（工种）范围内", c.OccupationName, c.LevelName())
+	}
+	if _, msg := dbRulesTx(tx, owner.ID, b.ID, c.IDNumber, c.OccupationCode, c.Level, names); msg != "" {
+		return msg
+	}
+	return ""
+}
+
+// batchProblemsTx lists up to max candidates of the batch that break a rule
+// now, by position.
+func (s *Store) batchProblemsTx(tx *bolt.Tx, owner Org, b Batch, max int) ([]candidate.RowError, error) {
+	var out []candidate.RowError
+	prefix := itob(b.ID)
+	cur := tx.Bucket(bCandidates).Cursor()
+	seq := 0
+	names := map[uint64]string{}
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
+		seq++
+		var c Candidate
+		if err := jsonUnmarshal(v, &c); err != nil {
+			return nil, err
+		}
+		if p := problemTx(tx, owner, b, c, names); p != "" {
+			out = append(out, candidate.RowError{Row: seq, Message: c.Name + "：" + p})
+			if len(out) == max {
+				break
+			}
+		}
+	}
+	return out, nil
+}

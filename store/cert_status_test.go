@@ -1,12 +1,13 @@
 package store_test
 
 import (
+	"certreg/certlayout"
+
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
-	"certreg/certpdf"
 	"certreg/fixture"
 	"certreg/store"
 )
@@ -212,7 +213,7 @@ func TestPrintRecordsAndMarks(t *testing.T) {
 	verr(t, err, "不能打印")
 }
 
-// Print formats: the organisation's own, validated by certpdf, unique
+// Print formats: the organisation's own, validated by certlayout, unique
 // names, the first one the default, copies with new names.
 func TestPrintFormats(t *testing.T) {
 	w := fixture.Demo(t)
@@ -223,7 +224,7 @@ func TestPrintFormats(t *testing.T) {
 	if _, _, err := w.Store.PrintFormats(w.Actor(t, "demo-dept")); !errors.Is(err, store.ErrForbidden) {
 		t.Errorf("dept: %v", err)
 	}
-	f := certpdf.DefaultFormat(certpdf.ModeOverlay)
+	f := certlayout.DefaultFormat(certlayout.ModeOverlay)
 	f.Name = "  预印纸  "
 	bad := f
 	bad.Paper = "B5"
@@ -239,7 +240,7 @@ func TestPrintFormats(t *testing.T) {
 	_, err = w.Store.SavePrintFormat(a, 0, 0, f)
 	verr(t, err, "已有同名")
 	c1, err := w.Store.CopyPrintFormat(a, pf.ID)
-	if err != nil || c1.Format.Name != "预印纸（副本）" || c1.Format.Mode != certpdf.ModeOverlay {
+	if err != nil || c1.Format.Name != "预印纸（副本）" || c1.Format.Mode != certlayout.ModeOverlay {
 		t.Fatalf("copy: %+v %v", c1, err)
 	}
 	c2, _ := w.Store.CopyPrintFormat(a, pf.ID)

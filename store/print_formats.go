@@ -1,6 +1,8 @@
 package store
 
 import (
+	"certreg/certlayout"
+
 	"bytes"
 	"fmt"
 	"sort"
@@ -9,26 +11,24 @@ import (
 	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
-
-	"certreg/certpdf"
 )
 
 // Print formats (docs/certificates.md): each unit and 省直所 keeps its own, one of
 // them the default. The layout itself (paper, offset, fields, mode) and its
-// rules belong to certpdf.Format.
+// rules belong to certlayout.Format.
 
 // MaxPrintFormats is the most formats one organisation keeps.
 const MaxPrintFormats = 50
 
 // PrintFormat is a stored format of an organisation.
 type PrintFormat struct {
-	ID        uint64         `json:"id"`
-	Rev       uint64         `json:"rev,omitempty"` // see revision.go
-	OrgID     uint64         `json:"org_id"`
-	Format    certpdf.Format `json:"format"`
-	Created   time.Time      `json:"created"`
-	Updated   time.Time      `json:"updated"`
-	UpdatedBy string         `json:"updated_by,omitempty"`
+	ID        uint64
+	Rev       uint64 // see revision.go
+	OrgID     uint64
+	Format    certlayout.Format
+	Created   time.Time
+	Updated   time.Time
+	UpdatedBy string
 }
 
 func formatKey(orgID, id uint64) []byte { return key(itob(orgID), itob(id)) }
@@ -88,10 +88,10 @@ func (s *Store) PrintFormat(a Actor, id uint64) (PrintFormat, error) {
 	return pf, err
 }
 
-// checkFormat validates a format for storing: certpdf's rules (the first
+// checkFormat validates a format for storing: certlayout's rules (the first
 // problem, by key; the form shows them all) and a name unique in the
 // organisation.
-func checkFormatTx(tx *bolt.Tx, orgID, self uint64, f *certpdf.Format) error {
+func checkFormatTx(tx *bolt.Tx, orgID, self uint64, f *certlayout.Format) error {
 	f.Name = strings.TrimSpace(f.Name)
 	if p := f.Validate(); len(p) > 0 {
 		keys := make([]string, 0, len(p))
@@ -107,7 +107,7 @@ func checkFormatTx(tx *bolt.Tx, orgID, self uint64, f *certpdf.Format) error {
 	}
 	for _, o := range others {
 		if o.ID != self && o.Format.Name == f.Name {
-			return invalid(certpdf.ProblemName, "已有同名的打印格式")
+			return invalid(certlayout.ProblemName, "已有同名的打印格式")
 		}
 	}
 	return nil
@@ -115,7 +115,7 @@ func checkFormatTx(tx *bolt.Tx, orgID, self uint64, f *certpdf.Format) error {
 
 // SavePrintFormat creates (id 0) or replaces a format of the actor's
 // organisation. An organisation's first format becomes its default.
-func (s *Store) SavePrintFormat(a Actor, id, rev uint64, f certpdf.Format) (PrintFormat, error) {
+func (s *Store) SavePrintFormat(a Actor, id, rev uint64, f certlayout.Format) (PrintFormat, error) {
 	var pf PrintFormat
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		_, own, err := printActorTx(tx, a)
@@ -150,7 +150,7 @@ func (s *Store) SavePrintFormat(a Actor, id, rev uint64, f certpdf.Format) (Prin
 	return pf, err
 }
 
-func (s *Store) newFormatTx(tx *bolt.Tx, own Org, f certpdf.Format, now time.Time) (PrintFormat, error) {
+func (s *Store) newFormatTx(tx *bolt.Tx, own Org, f certlayout.Format, now time.Time) (PrintFormat, error) {
 	existing, err := formatsTx(tx, own.ID)
 	if err != nil {
 		return PrintFormat{}, err
@@ -191,7 +191,7 @@ func (s *Store) CopyPrintFormat(a Actor, id uint64) (PrintFormat, error) {
 			taken[o.Format.Name] = true
 		}
 		f := src.Format
-		f.Fields = make(map[certpdf.FieldKey]certpdf.Field, len(src.Format.Fields))
+		f.Fields = make(map[certlayout.FieldKey]certlayout.Field, len(src.Format.Fields))
 		for k, v := range src.Format.Fields {
 			f.Fields[k] = v
 		}
@@ -201,7 +201,7 @@ func (s *Store) CopyPrintFormat(a Actor, id uint64) (PrintFormat, error) {
 				suffix = fmt.Sprintf("（副本%d）", n)
 			}
 			base := []rune(src.Format.Name)
-			if keep := certpdf.MaxNameRunes - utf8.RuneCountInString(suffix); len(base) > keep {
+			if keep := certlayout.MaxNameRunes - utf8.RuneCountInString(suffix); len(base) > keep {
 				base = base[:keep]
 			}
 			if f.Name = string(base) + suffix; !taken[f.Name] {

@@ -1,4 +1,10 @@
-package certpdf
+// Package certlayout owns the layout of a printed certificate (打印格式): the
+// paper, the printer's calibration offset and, per field, its position in
+// millimetres, font size and visibility, in 套打 overlay or 完整 full mode;
+// the rules a layout must meet, and the built-in layouts. It draws nothing:
+// certpdf renders a layout, the store keeps each organisation's layouts in
+// a record of its own (docs/certificates.md).
+package certlayout
 
 import (
 	"fmt"
@@ -85,45 +91,45 @@ func Label(k FieldKey) string {
 	return ""
 }
 
-// isImage reports whether the field is drawn as an image rather than text.
-func (k FieldKey) isImage() bool { return k == FieldQR || k == FieldPhoto }
+// IsImage reports whether the field is drawn as an image rather than text.
+func (k FieldKey) IsImage() bool { return k == FieldQR || k == FieldPhoto }
 
 // Field places one element on the page. X and Y are the top-left corner of its
 // box in millimetres from the top-left of the sheet. Text wraps within W and
 // may use as many lines as fit in H (at least one). The QR code is a W×W
 // square (H is ignored); the photo is fitted into W×H keeping its proportions.
 type Field struct {
-	X        float64 `json:"x"`
-	Y        float64 `json:"y"`
-	W        float64 `json:"w"`
-	H        float64 `json:"h"`
-	FontSize float64 `json:"font_size"` // points; text fields only
-	Visible  bool    `json:"visible"`
+	X        float64
+	Y        float64
+	W        float64
+	H        float64
+	FontSize float64 // points; text fields only
+	Visible  bool
 }
 
-// box returns the field's box, with the QR code squared.
-func (fl Field) box(k FieldKey) (w, h float64) {
+// Box returns the field's box, with the QR code squared.
+func (fl Field) Box(k FieldKey) (w, h float64) {
 	if k == FieldQR {
 		return fl.W, fl.W
 	}
 	return fl.W, fl.H
 }
 
-// Format is one print format of a unit, stored as JSON. For PaperCustom the
+// Format is one print format of a unit. For PaperCustom the
 // sheet is WidthMM wide and HeightMM high as given and Landscape is ignored;
 // A4 and A5 are portrait unless Landscape. OffsetX and OffsetY shift every
 // element of every page to compensate a printer's feed; positive values move
 // right and down.
 type Format struct {
-	Name      string             `json:"name"`
-	Paper     string             `json:"paper"`
-	WidthMM   float64            `json:"width_mm,omitempty"`
-	HeightMM  float64            `json:"height_mm,omitempty"`
-	Landscape bool               `json:"landscape"`
-	OffsetX   float64            `json:"offset_x"`
-	OffsetY   float64            `json:"offset_y"`
-	Mode      Mode               `json:"mode"`
-	Fields    map[FieldKey]Field `json:"fields"`
+	Name      string
+	Paper     string
+	WidthMM   float64
+	HeightMM  float64
+	Landscape bool
+	OffsetX   float64
+	OffsetY   float64
+	Mode      Mode
+	Fields    map[FieldKey]Field
 }
 
 // PageSize returns the sheet size in millimetres, width first, and false if
@@ -208,19 +214,19 @@ func (f Format) Validate() map[string]string {
 		if !fl.Visible {
 			continue
 		}
-		w, h := fl.box(k)
+		w, h := fl.Box(k)
 		var msgs []string
 		if !finite(fl.X, fl.Y, w, h) || w <= 0 || h <= 0 {
 			msgs = append(msgs, "位置和宽高须为正数")
 		} else if pageOK && (fl.X < 0 || fl.Y < 0 || fl.X+w > pw+1e-9 || fl.Y+h > ph+1e-9) {
 			msgs = append(msgs, fmt.Sprintf("超出纸面（%g×%g 毫米）", pw, ph))
 		}
-		if !k.isImage() && !inRange(fl.FontSize, MinFontSizePt, MaxFontSizePt) {
+		if !k.IsImage() && !inRange(fl.FontSize, MinFontSizePt, MaxFontSizePt) {
 			msgs = append(msgs, fmt.Sprintf("字号须在 %g–%g 磅之间", MinFontSizePt, MaxFontSizePt))
-		} else if f.Mode == ModeFull && !k.isImage() && len(msgs) == 0 {
+		} else if f.Mode == ModeFull && !k.IsImage() && len(msgs) == 0 {
 			// The full design prints "姓名：" left of the box; its Chinese
 			// characters are one em wide each.
-			need := float64(utf8.RuneCountInString(label)+1) * fl.FontSize * ptToMM
+			need := float64(utf8.RuneCountInString(label)+1) * fl.FontSize * PtToMM
 			if fl.X < need {
 				msgs = append(msgs, fmt.Sprintf("左侧放不下标签（需要 %.0f 毫米）", need))
 			}
@@ -243,17 +249,18 @@ func finite(vs ...float64) bool {
 	return true
 }
 
-// InvalidFormatError is returned by Render, Preview and Calibration when the
-// format does not validate; Problems is the map from Validate.
+// InvalidFormatError is returned by Check (and so by certpdf's Render,
+// Preview and Calibration) when the format does not validate; Problems is the map from Validate.
 type InvalidFormatError struct {
 	Problems map[string]string
 }
 
 func (e *InvalidFormatError) Error() string {
-	return fmt.Sprintf("certpdf: invalid format (%d problems)", len(e.Problems))
+	return fmt.Sprintf("certlayout: invalid format (%d problems)", len(e.Problems))
 }
 
-func checkFormat(f Format) error {
+// Check is Validate as an error: a *InvalidFormatError holding the problems.
+func Check(f Format) error {
 	if p := f.Validate(); len(p) > 0 {
 		return &InvalidFormatError{Problems: p}
 	}
@@ -284,7 +291,7 @@ func DefaultFormat(mode Mode) Format {
 	}
 }
 
-// defaultFields is the layout drawn around by drawDecoration: body rows of
+// defaultFields is the layout certpdf's full design is drawn around: body rows of
 // 11 mm between the photo (left) and the QR code (right), the number top right
 // and the issuer block bottom right.
 func defaultFields() map[FieldKey]Field {
@@ -310,3 +317,6 @@ func defaultFields() map[FieldKey]Field {
 		FieldPhoto:      {X: 32, Y: 72, W: 33, H: 45, Visible: true},
 	}
 }
+
+// PtToMM is the length of a typographic point in millimetres.
+const PtToMM = 25.4 / 72
