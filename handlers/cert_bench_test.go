@@ -136,7 +136,7 @@ func BenchmarkPrint500HTTP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	app, err := New(Config{Store: w.Store, Now: w.Clock.Now, Logger: discardLogger()})
+	app, err := New(Config{Store: w.Store, Now: w.Clock.Now, Logger: discardLogger(), PublicURL: "https://zjt.example.gov.cn"})
 	if err != nil {
 		b.Fatal(err)
 	}
