@@ -595,7 +595,13 @@ func (s *Store) approveBatchTx(tx *bolt.Tx, a Actor, id uint64) (Batch, error) {
 	if b.State == BatchApproved {
 		// docs/batches.md and docs/numbering.md: the province's approval issues the
 		// certificates in the same transaction as the state change.
-		if _, err := s.issueBatchAtTx(tx, b, a.Username, s.Now()); err != nil {
+		certs, err := s.issueBatchAtTx(tx, b, a.Username, s.Now())
+		if err != nil {
+			return Batch{}, err
+		}
+		// The approval's entry is written by moveBatchTx; this one records
+		// the issue with every certificate's content hash (chain.go).
+		if err := s.logTx(tx, a, ActCertIssue, b.Code(), fmt.Sprintf("批次「%s」发证 %d 本%s", b.Name, len(certs), numberRange(certs))); err != nil {
 			return Batch{}, err
 		}
 	}

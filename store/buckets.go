@@ -5,7 +5,10 @@ package store
 // parts so that a prefix Seek lists them in order.
 var (
 	// maps: "schema" => uint64 version; "settings" => Settings JSON; "province_id" => org id;
-	// "key_<name>" => 32 random bytes (HMAC keys)
+	// "key_<name>" => 32 random bytes (HMAC keys); "chain_head" => id | SHA-256 of
+	// the newest log entry; "chain_anchor" => id | SHA-256 of the last entry
+	// retention removed; "seal_archive_sum" => LtHash state of bSealArchive
+	// (chain.go); "signing_active" => id of the signing key in use (signing.go)
 	bMeta = []byte("meta")
 
 	// maps: org id => Org JSON
@@ -38,6 +41,21 @@ var (
 	bLogUser = []byte("oplog_user")
 	// maps: org id | action 0x00 | unix ms | log id => nil
 	bLogOrgAction = []byte("oplog_org_action")
+	// maps: log id => seal table (rows of 14-digit certificate number | SHA-256
+	// of its content) of the certificates that entry's change wrote (chain.go)
+	bLogSeal = []byte("oplog_seal")
+	// maps: sequence => seal rows written in the current transaction and not
+	// yet taken over by its log entry (empty between transactions)
+	bSealPending = []byte("seal_pending")
+	// maps: certificate number => log id | SHA-256, the last content hash of a
+	// certificate whose logging entry retention removed
+	bSealArchive = []byte("seal_archive")
+	// maps: day (YYYYMMDD, China time) => ChainAnchor JSON, the head of the
+	// log recorded once a day
+	bChainAnchors = []byte("chain_anchors")
+	// maps: key id (4 bytes) => SigningKey JSON, the public half and validity
+	// of every certificate signing key ever used (signing.go)
+	bSigningKeys = []byte("signing_keys")
 
 	// maps: counter name => uint64 (see counters.go)
 	bCounters = []byte("counters")
@@ -142,6 +160,7 @@ var (
 var allBuckets = [][]byte{
 	bMeta, bOrgs, bOrgCode, bOrgChildren, bUsers, bUserName, bOrgUsers,
 	bSessions, bUserSessions, bOccupations, bLog, bLogOrg, bLogUser, bLogOrgAction,
+	bLogSeal, bSealPending, bSealArchive, bChainAnchors, bSigningKeys,
 	bCounters, bCertHolder, bCerts, bCertIdx, bCertCount, bPrintFormats, bPrintDefault, bCertBatch, bSegments,
 	bBatches, bBatchTab, bBatchName, bBatchQueue, bBatchReviewed, bBatchLog,
 	bCandidates, bCandidateKey, bCandidateMarks, bUnderReview, bStaged,

@@ -227,6 +227,9 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 	const chunk = 50
 	raws := make([][]byte, len(order))
 	encErrs := make([]error, len(order))
+	// The certificates' seal rows (number, content hash) for the log entry
+	// of the transaction, in write order (chain.go).
+	seals := make([]byte, len(order)*sealRowLen)
 	chunks := make([]chan struct{}, (len(order)+chunk-1)/chunk)
 	for c := range chunks {
 		chunks[c] = make(chan struct{})
@@ -237,6 +240,9 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 			for c := e; c < len(chunks); c += encoders {
 				for k := c * chunk; k < min((c+1)*chunk, len(order)); k++ {
 					raws[k], encErrs[k] = json.Marshal(certs[order[k]])
+					if encErrs[k] == nil {
+						_, encErrs[k] = sealRow(seals[k*sealRowLen:k*sealRowLen], &certs[order[k]])
+					}
 				}
 				close(chunks[c])
 			}
@@ -281,6 +287,9 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 	if planErr != nil {
 		return nil, planErr
 	}
+	if err := addSealsTx(tx, seals); err != nil {
+		return nil, err
+	}
 	if err := plan.writeTx(tx); err != nil {
 		return nil, err
 	}
@@ -304,13 +313,17 @@ func putIndexFill(b *bolt.Bucket, k []byte) error {
 	return b.Put(k, nil)
 }
 
-// putCertTx stores a certificate record (its indexes are the caller's).
+// putCertTx stores a certificate record (its indexes are the caller's) and
+// queues its content hash for the log entry of the transaction (chain.go).
 func (s *Store) putCertTx(tx *bolt.Tx, c Certificate) error {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bCerts).Put([]byte(c.Number), raw)
+	if err := tx.Bucket(bCerts).Put([]byte(c.Number), raw); err != nil {
+		return err
+	}
+	return sealCertTx(tx, &c)
 }
 
 // counterIssuedMonth counts certificates issued by an organisation and its

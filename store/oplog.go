@@ -77,6 +77,11 @@ const (
 	ActBizApprove  Action = "business.approve"
 	ActBizReject   Action = "business.reject"
 	ActBizExport   Action = "business.export"
+
+	ActCertIssue     Action = "cert.issue"
+	ActChainSeal     Action = "chain.seal"
+	ActSigningCreate Action = "signing.create"
+	ActSigningRotate Action = "signing.rotate"
 )
 
 // ActionInfo is an action and its label, for filters.
@@ -149,6 +154,10 @@ var Actions = []ActionInfo{
 	{ActBizApprove, "证书业务审核通过"},
 	{ActBizReject, "证书业务审核不通过"},
 	{ActBizExport, "导出业务总览"},
+	{ActCertIssue, "发证"},
+	{ActChainSeal, "记录证书内容哈希"},
+	{ActSigningCreate, "创建证书签名密钥"},
+	{ActSigningRotate, "轮换证书签名密钥"},
 }
 
 // Label is the Chinese name of the action.
@@ -161,7 +170,8 @@ func (a Action) Label() string {
 	return string(a)
 }
 
-// LogEntry is one line of the operation log. Entries are only ever appended.
+// LogEntry is one line of the operation log. Entries are only ever appended,
+// each linked to its predecessor by hash (chain.go).
 type LogEntry struct {
 	ID       uint64    `json:"id"`
 	Time     time.Time `json:"time"`
@@ -173,6 +183,14 @@ type LogEntry struct {
 	Target   string    `json:"target,omitempty"`
 	OK       bool      `json:"ok"`
 	Detail   string    `json:"detail,omitempty"`
+	// Prev is the SHA-256 (hex) of the previous entry's canonical form.
+	Prev string `json:"prev"`
+	// Seal is the SHA-256 (hex) of the certificate hashes this entry
+	// records (bLogSeal), when it changed certificates.
+	Seal string `json:"seal,omitempty"`
+	// Archive is, on a log.prune entry, the digest (hex) of the archive of
+	// certificate hashes kept from the entries it removed.
+	Archive string `json:"archive,omitempty"`
 }
 
 // Log appends an entry in its own transaction (for events that change
@@ -186,36 +204,15 @@ func (s *Store) logTx(tx *bolt.Tx, a Actor, action Action, target, detail string
 }
 
 // logTxResult appends an entry inside the transaction of the change it
-// records, so a change and its log line commit together.
+// records, so a change and its log line commit together; the entry takes
+// over the content hashes of the certificates the transaction wrote.
 func (s *Store) logTxResult(tx *bolt.Tx, a Actor, action Action, target, detail string, ok bool) error {
-	b := tx.Bucket(bLog)
-	id, err := nextID(b)
-	if err != nil {
-		return err
-	}
 	orgID := a.OrgID
 	if orgID == 0 { // an unknown user: the province's log shows it
-		if pid := tx.Bucket(bMeta).Get([]byte("province_id")); pid != nil {
-			orgID = btoi(pid)
-		}
+		orgID = provinceIDTx(tx)
 	}
-	e := LogEntry{ID: id, Time: s.Now(), UserID: a.UserID, Username: a.Username, OrgID: orgID,
-		IP: a.IP, Action: action, Target: target, OK: ok, Detail: detail}
-	b.FillPercent = 0.9
-	if err := putJSON(b, itob(id), e); err != nil {
-		return err
-	}
-	ts, idb := tsKey(e.Time), itob(id)
-	if err := putIndex(tx.Bucket(bLogOrg), key(itob(orgID), ts, idb)); err != nil {
-		return err
-	}
-	if err := putIndex(tx.Bucket(bLogOrgAction), key(itob(orgID), []byte(action), []byte{0}, ts, idb)); err != nil {
-		return err
-	}
-	if a.UserID != 0 {
-		return putIndex(tx.Bucket(bLogUser), key(itob(a.UserID), ts, idb))
-	}
-	return nil
+	return appendLogTx(tx, &LogEntry{Time: s.Now(), UserID: a.UserID, Username: a.Username, OrgID: orgID,
+		IP: a.IP, Action: action, Target: target, OK: ok, Detail: detail})
 }
 
 func putIndex(b *bolt.Bucket, k []byte) error {

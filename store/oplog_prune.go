@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -22,6 +23,12 @@ import (
 // crash between the two leaves entries both in a file and in the database,
 // and the next run archives them again: an entry may appear twice in the
 // archives but is never lost.
+//
+// The hash chain (chain.go) survives: each chunk keeps the hash of the last
+// entry it removes as the anchor the first remaining entry points at, folds
+// the certificate hashes the removed entries recorded into the archive
+// (bSealArchive, its LtHash digest updated row by row) and logs a log.prune
+// entry carrying the archive's new digest, all in its transaction.
 
 // pruneChunk is how many entries one transaction archives and removes.
 const pruneChunk = 5000
@@ -62,7 +69,7 @@ func (s *Store) PruneLogs() (int, string, error) {
 	}
 	total := 0
 	for {
-		n, err := s.pruneLogChunk(cutoff, func(e LogEntry) error {
+		n, err := s.pruneLogChunk(cutoff, filepath.Base(name), func(e LogEntry) error {
 			result := "成功"
 			if !e.OK {
 				result = "失败"
@@ -88,11 +95,7 @@ func (s *Store) PruneLogs() (int, string, error) {
 	if err := f.Close(); err != nil {
 		return total, name, err
 	}
-	if err := files.SyncDir(s.LogArchiveDir()); err != nil {
-		return total, name, err
-	}
-	err = s.Log(Actor{Username: "系统"}, ActLogPrune, filepath.Base(name), fmt.Sprintf("归档并删除 %d 条 %s 之前的日志", total, cutoff.In(cst).Format("2006-01-02")), true)
-	return total, name, err
+	return total, name, files.SyncDir(s.LogArchiveDir())
 }
 
 // csvText keeps a spreadsheet program from reading a value as a formula:
@@ -126,8 +129,10 @@ func (s *Store) oldestLogBefore(cutoff time.Time) (bool, error) {
 
 // pruneLogChunk removes up to pruneChunk of the oldest entries before
 // cutoff in one transaction, handing each to write and calling synced once
-// all are written, before anything is deleted.
-func (s *Store) pruneLogChunk(cutoff time.Time, write func(LogEntry) error, synced func() error) (int, error) {
+// all are written, before anything is deleted. The transaction moves the
+// chain's anchor and the archive of certificate hashes along and logs the
+// removal, naming the archive file.
+func (s *Store) pruneLogChunk(cutoff time.Time, file string, write func(LogEntry) error, synced func() error) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bLog)
@@ -154,13 +159,30 @@ func (s *Store) pruneLogChunk(cutoff time.Time, write func(LogEntry) error, sync
 		if err := synced(); err != nil {
 			return err
 		}
+		meta := tx.Bucket(bMeta)
+		sum := ltFromBytes(meta.Get(metaArchiveSum))
+		archive := tx.Bucket(bSealArchive)
 		for _, e := range doomed {
 			ts, idb := tsKey(e.Time), itob(e.ID)
+			if rows := tx.Bucket(bLogSeal).Get(idb); rows != nil {
+				err := sealRows(rows, func(number string, hash []byte) error {
+					if old := archive.Get([]byte(number)); old != nil {
+						sum.remove(archiveElement(number, old))
+					}
+					row := append(itob(e.ID), hash...)
+					sum.add(archiveElement(number, row))
+					return archive.Put([]byte(number), row)
+				})
+				if err != nil {
+					return fmt.Errorf("log entry %d: %w", e.ID, err)
+				}
+			}
 			for _, del := range []struct {
 				b []byte
 				k []byte
 			}{
 				{bLog, idb},
+				{bLogSeal, idb},
 				{bLogOrg, key(itob(e.OrgID), ts, idb)},
 				{bLogOrgAction, key(itob(e.OrgID), []byte(e.Action), []byte{0}, ts, idb)},
 				{bLogUser, key(itob(e.UserID), ts, idb)},
@@ -170,8 +192,18 @@ func (s *Store) pruneLogChunk(cutoff time.Time, write func(LogEntry) error, sync
 				}
 			}
 		}
+		last := &doomed[len(doomed)-1]
+		if err := meta.Put(metaChainAnchor, ChainHead{ID: last.ID, Hash: entryHash(last)}.bytes()); err != nil {
+			return err
+		}
+		if err := meta.Put(metaArchiveSum, sum.bytes()); err != nil {
+			return err
+		}
 		n = len(doomed)
-		return nil
+		d := sum.digest()
+		return appendLogTx(tx, &LogEntry{Time: s.Now(), Username: "系统", OrgID: provinceIDTx(tx), Action: ActLogPrune, Target: file, OK: true,
+			Detail:  fmt.Sprintf("归档并删除 %d 条 %s 之前的日志（记录 #%d–#%d）", n, cutoff.In(cst).Format("2006-01-02"), doomed[0].ID, last.ID),
+			Archive: hex.EncodeToString(d[:])})
 	})
 	return n, err
 }

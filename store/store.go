@@ -58,6 +58,8 @@ type Store struct {
 	files *files.Dir
 	// filesMu keeps a backup and the sweep of unreferenced uploads apart.
 	filesMu sync.Mutex
+	// signing holds the certificate signing key in use (signing.go).
+	signing *signer
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -83,7 +85,7 @@ func Open(dir string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	s := &Store{db: db, dir: dir, files: fd, Now: time.Now}
+	s := &Store{db: db, dir: dir, files: fd, Now: time.Now, signing: &signer{kekFile: defaultKEKFile(dir)}}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, err
@@ -114,6 +116,7 @@ var migrations = []func(tx *bolt.Tx) error{
 	func(tx *bolt.Tx) error { return nil }, // 1: the initial layout
 	rebuildRegistrationsTx,                 // 2: batches in the businesses' overview
 	rebuildStatsTx,                         // 3: statistics counters (stats.go)
+	startChainTx,                           // 4: the operation log's hash chain (chain.go)
 }
 
 // SchemaVersion is the version this binary brings the database to.
