@@ -58,6 +58,7 @@ func run(args []string) error {
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
 	restore := fs.String("restore", "", "restore a backup file (.tar.gz) into the empty -data directory, then exit")
 	proxyHeader := fs.String("proxy-header", "", "header with the client address set by a trusted reverse proxy (e.g. X-Real-IP)")
+	signingKEK := fs.String("signing-kek", "", "file holding the key that encrypts the certificate signing key (default: <data>.signing-kek beside the data directory; the environment variable "+store.KEKEnv+" takes precedence)")
 	publicURL := fs.String("public-url", "", "public address for the verification links and QR codes on certificates (e.g. https://zjt.example.gov.cn); default: the province's setting in 系统设置 (with -demo: this machine's listen address)")
 	metricsToken := fs.String("metrics-token", "", "token a monitoring system sends (Authorization: Bearer …) to read /metrics from another machine; without it /metrics answers loopback only")
 	grace := fs.Duration("shutdown-grace", 10*time.Second, "how long SIGTERM waits for requests being handled before closing every connection")
@@ -90,6 +91,15 @@ func run(args []string) error {
 
 	if err := firstStart(st, *province, *demo); err != nil {
 		return err
+	}
+	if *signingKEK != "" {
+		st.SetSigningKEKFile(*signingKEK)
+	}
+	if err := st.EnsureSigningKey(); err != nil {
+		return fmt.Errorf("证书签名密钥: %w", err)
+	}
+	if sg, err := st.SigningStatus(); err == nil && !sg.Ready {
+		logger.Warn("certificates cannot be signed until the signing key is rotated in 系统设置", "reason", sg.Problem)
 	}
 	pub := *publicURL
 	if pub == "" && *demo {

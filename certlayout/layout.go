@@ -38,6 +38,12 @@ const (
 	MinFontSizePt = 6.0
 	MaxFontSizePt = 48.0
 	MaxNameRunes  = 30
+	// MinQRWidthMM is the smallest QR code a format may print: the code
+	// carries the verification link with the certificate's signed payload
+	// (about 220 characters, QR version 11 at level M, 61 modules; 12 or 13
+	// for long names), and a phone reads it reliably only with modules of at
+	// least MinQRModuleMM. The default layout scaled to A5 (21.2 mm) passes.
+	MinQRWidthMM = 21.0
 )
 
 // FieldKey names one printable element of a certificate.
@@ -220,6 +226,9 @@ func (f Format) Validate() map[string]string {
 			msgs = append(msgs, "位置和宽高须为正数")
 		} else if pageOK && (fl.X < 0 || fl.Y < 0 || fl.X+w > pw+1e-9 || fl.Y+h > ph+1e-9) {
 			msgs = append(msgs, fmt.Sprintf("超出纸面（%g×%g 毫米）", pw, ph))
+		}
+		if k == FieldQR && w > 0 && w < MinQRWidthMM {
+			msgs = append(msgs, fmt.Sprintf("宽度不能小于 %g 毫米（二维码含证书的签名信息，太小手机难以识别）", MinQRWidthMM))
 		}
 		if !k.IsImage() && !inRange(fl.FontSize, MinFontSizePt, MaxFontSizePt) {
 			msgs = append(msgs, fmt.Sprintf("字号须在 %g–%g 磅之间", MinFontSizePt, MaxFontSizePt))

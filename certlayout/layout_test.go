@@ -95,3 +95,19 @@ func TestFieldLabelsCoverEveryField(t *testing.T) {
 		t.Errorf("first label %v", labels[0])
 	}
 }
+
+// A format's QR code is at least MinQRWidthMM wide.
+func TestQRWidthHasAMinimum(t *testing.T) {
+	f := DefaultFormat(ModeFull)
+	qr := f.Fields[FieldQR]
+	qr.W = MinQRWidthMM - 1
+	f.Fields[FieldQR] = qr
+	if p := f.Validate()[FieldProblemKey(FieldQR)]; !strings.Contains(p, "21 毫米") {
+		t.Fatalf("a 20 mm QR code: %q", p)
+	}
+	qr.W = MinQRWidthMM
+	f.Fields[FieldQR] = qr
+	if p := f.Validate(); len(p) != 0 {
+		t.Fatalf("a 21 mm QR code: %v", p)
+	}
+}

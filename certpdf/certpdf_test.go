@@ -460,7 +460,7 @@ func TestWriteLook(t *testing.T) {
 
 func TestQRPNGMatchesCode(t *testing.T) {
 	const url = "https://zjt.example.gov.cn/verify?t=Q7m2Zp9xKc4Rw8NyT3vB"
-	b, err := qrPNG(url)
+	b, modules, err := qrPNG(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,8 +472,8 @@ func TestQRPNGMatchesCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if img.Bounds() != code.Bounds() {
-		t.Fatalf("bounds %v, want %v", img.Bounds(), code.Bounds())
+	if img.Bounds() != code.Bounds() || modules != code.Bounds().Dx() {
+		t.Fatalf("bounds %v (%d modules), want %v", img.Bounds(), modules, code.Bounds())
 	}
 	for y := range code.Bounds().Dy() {
 		for x := range code.Bounds().Dx() {

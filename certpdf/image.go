@@ -14,15 +14,44 @@ import (
 	"github.com/boombuler/barcode/qr"
 )
 
+// MinQRModuleMM is the smallest module (the side of one black or white
+// square of a QR code) that prints reliably for a phone camera held at
+// reading distance (13 mil, the usual minimum for printed QR codes): a code
+// that would print smaller fails the print with a QRSizeError rather than
+// print a code nobody can read.
+const MinQRModuleMM = 0.33
+
+// QRSizeError reports a QR code that would print with modules smaller than
+// MinQRModuleMM in the format's QR field.
+type QRSizeError struct {
+	Number  string  // certificate number
+	Modules int     // modules per side of its code
+	WidthMM float64 // the format's QR width
+}
+
+func (e *QRSizeError) Error() string {
+	return fmt.Sprintf("certpdf: certificate %s: QR code of %d modules in %g mm", e.Number, e.Modules, e.WidthMM)
+}
+
+// NeedMM is the QR width the code needs.
+func (e *QRSizeError) NeedMM() float64 { return math.Ceil(float64(e.Modules) * MinQRModuleMM) }
+
+// Message is the Chinese sentence to show a clerk.
+func (e *QRSizeError) Message() string {
+	return fmt.Sprintf("证书 %s 的二维码有 %d×%d 个模块，按打印格式的二维码宽度 %g 毫米，每个模块不足 %g 毫米，手机难以识别；请在打印格式中把二维码宽度调到至少 %g 毫米后再打印。",
+		e.Number, e.Modules, e.Modules, e.WidthMM, MinQRModuleMM, e.NeedMM())
+}
+
 // qrPNG encodes content as a QR code (level M) in a 1-bit greyscale PNG with
-// one pixel per module; the PDF scales it up and viewers do not smooth it.
-// The PNG is written by hand with a stored (uncompressed) zlib stream: QR
-// modules barely compress, and a deflate writer per page costs about a
-// megabyte of allocation (fpdf passes PNG data through as it is).
-func qrPNG(content string) ([]byte, error) {
+// one pixel per module, and returns the modules per side; the PDF scales it
+// up and viewers do not smooth it. The PNG is written by hand with a stored
+// (uncompressed) zlib stream: QR modules barely compress, and a deflate
+// writer per page costs about a megabyte of allocation (fpdf passes PNG data
+// through as it is).
+func qrPNG(content string) ([]byte, int, error) {
 	code, err := qr.Encode(content, qr.M, qr.Auto)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	b := code.Bounds()
 	n := b.Dx()
@@ -39,7 +68,7 @@ func qrPNG(content string) ([]byte, error) {
 			}
 		}
 	}
-	return pngGray1(n, b.Dy(), raw), nil
+	return pngGray1(n, b.Dy(), raw), n, nil
 }
 
 // pngGray1 wraps filtered scanlines of a 1-bit greyscale image in a PNG.

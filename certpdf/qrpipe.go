@@ -22,8 +22,9 @@ type qrCodes struct {
 }
 
 type qrResult struct {
-	png []byte
-	err error
+	png     []byte
+	modules int
+	err     error
 }
 
 // encodeQRs starts encoding; nothing is encoded if the format hides the QR
@@ -59,7 +60,7 @@ func encodeQRs(f certlayout.Format, certs []Cert) *qrCodes {
 			for i := range jobs {
 				var r qrResult
 				if u := certs[i].VerifyURL; u != "" {
-					r.png, r.err = qrPNG(u)
+					r.png, r.modules, r.err = qrPNG(u)
 				}
 				q.results[i] <- r
 			}
@@ -68,15 +69,15 @@ func encodeQRs(f certlayout.Format, certs []Cert) *qrCodes {
 	return q
 }
 
-// get waits for the code of certificate i; nil when there is none. Call it
-// once per index, in order.
-func (q *qrCodes) get(i int) ([]byte, error) {
+// get waits for the code of certificate i and its modules per side; nil
+// when there is none. Call it once per index, in order.
+func (q *qrCodes) get(i int) ([]byte, int, error) {
 	if q.results == nil {
-		return nil, nil
+		return nil, 0, nil
 	}
 	r := <-q.results[i]
 	<-q.window
-	return r.png, r.err
+	return r.png, r.modules, r.err
 }
 
 // stop ends the encoding early; workers finish the code in hand and exit.

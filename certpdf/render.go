@@ -208,9 +208,12 @@ func Render(w io.Writer, f certlayout.Format, certs []Cert) error {
 		return err
 	}
 	for i, c := range certs {
-		png, err := codes.get(i)
+		png, modules, err := codes.get(i)
 		if err != nil {
 			return fmt.Errorf("certpdf: certificate %s: qr code: %w", c.Number, err)
+		}
+		if w := f.Fields[certlayout.FieldQR].W; png != nil && w/float64(modules) < MinQRModuleMM {
+			return &QRSizeError{Number: c.Number, Modules: modules, WidthMM: w}
 		}
 		if err := d.certPage(c, png); err != nil {
 			return err
@@ -237,7 +240,10 @@ func SampleCert() Cert {
 		Level:      "五级/初级工",
 		IssueDate:  time.Date(2026, 11, 28, 0, 0, 0, 0, cst),
 		Issuer:     "合肥市建设职业技能培训中心",
-		VerifyURL:  "https://zjt.example.gov.cn/verify?t=Q7m2Zp9xKc4Rw8NyT3vB",
+		// As long as a real link with its signed payload, so that the
+		// preview shows the code's real density.
+		VerifyURL: "https://zjt.example.gov.cn/verify?n=26340101250001&t=Q7m2Zp9xKc4Rw8Ny" +
+			"#AU0RVv8X9MhiO2FRD1ExBAU2EQvxATEJ6Z-p5paH5Y2aDOa3t-WHneWcn-W3pQgzNDAxMDAwMtUO_zV_b7yt52ZB7D3i16Y24aus5IoKUQkkOwh180QM1Tg2Ygrs2iasoxxLIFFFSfs6_0W2KPdKUHkqkcogTQE",
 	}
 }
 

@@ -22,6 +22,7 @@ type browser struct {
 	ctx  context.Context
 	base string
 	w    *fixture.World
+	env  *env // the app being served
 }
 
 func chromiumPath() string {
@@ -80,7 +81,7 @@ func newBrowser(t *testing.T, w *fixture.World) *browser {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768)); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return &browser{t: t, ctx: ctx, base: "http://" + ln.Addr().String(), w: w}
+	return &browser{t: t, ctx: ctx, base: "http://" + ln.Addr().String(), w: w, env: e}
 }
 
 func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {

@@ -82,6 +82,13 @@ func (s *Server) renderCertDetailOf(c *fiber.Ctx, number string, status int, for
 	}
 	if base != "" {
 		d.VerifyURL = s.verifyURL(base, cert.Number)
+		// A valid certificate's link carries its signed payload, as its QR
+		// code does once printed.
+		if cert.Status == store.CertValid {
+			if links, err := s.signedVerifyURLs(base, []store.Certificate{cert}); err == nil {
+				d.VerifyURL = links[0]
+			}
+		}
 	}
 	d.Issuer = s.orgDisplay(cert.OrgID, cert.OrgName)
 	if cert.BatchID != 0 {

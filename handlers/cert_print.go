@@ -114,11 +114,11 @@ func (s *Server) selectedNumbers(c *fiber.Ctx, a store.Actor, o printOrigin) ([]
 	return out, "", nil
 }
 
-// pdfCert is what a page prints of a certificate; the QR code opens its
-// public verification.
-func (s *Server) pdfCert(base string, ct store.Certificate) certpdf.Cert {
+// pdfCert is what a page prints of a certificate; the QR code (link) opens
+// its public verification with the signed payload (signedVerifyURLs).
+func pdfCert(ct store.Certificate, link string) certpdf.Cert {
 	return certpdf.Cert{Number: ct.Number, Name: ct.Name, Gender: ct.Gender, IDNumber: ct.IDNumber, WorkUnit: ct.WorkUnit,
-		Occupation: ct.OccupationName, Level: ct.LevelName(), IssueDate: ct.IssueDate, Issuer: ct.OrgName, VerifyURL: s.verifyURL(base, ct.Number)}
+		Occupation: ct.OccupationName, Level: ct.LevelName(), IssueDate: ct.IssueDate, Issuer: ct.OrgName, VerifyURL: link}
 }
 
 // certPrint sends the PDF of the selected certificates and records the print.
@@ -151,15 +151,26 @@ func (s *Server) certPrint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	links, err := s.signedVerifyURLs(base, certs)
+	var se *store.SigningError
+	if errors.As(err, &se) {
+		return s.printFail(c, o, se.Error())
+	}
+	if err != nil {
+		return err
+	}
 	pages := make([]certpdf.Cert, len(certs))
 	for i, ct := range certs {
-		pages[i] = s.pdfCert(base, ct)
+		pages[i] = pdfCert(ct, links[i])
 	}
 	var buf bytes.Buffer
 	if err := certpdf.Render(&buf, format, pages); err != nil {
 		var te *certpdf.TextError
 		var fe *certlayout.InvalidFormatError
+		var qe *certpdf.QRSizeError
 		switch {
+		case errors.As(err, &qe):
+			return s.printFail(c, o, qe.Message())
 		case errors.As(err, &te) && te.Missing != 0:
 			return s.printFail(c, o, te.Message()+"，无法打印；请核对该证书的信息。")
 		case errors.As(err, &te):

@@ -15,10 +15,11 @@ const uploadMaxAge = 24 * time.Hour
 
 // housekeeping is what the server does on its own while it runs: writing the
 // summaries of refused requests once their minute is over; once a day
-// archiving operation-log entries past the retention setting; every hour
-// removing uploads no record has referred to for a day; and the scheduled
-// backup when its time of day has come. It stops when the application shuts
-// down, after the step it is in (a backup running is finished).
+// archiving operation-log entries past the retention setting and recording
+// the day's anchor of the log's hash chain; every hour removing uploads no
+// record has referred to for a day; and the scheduled backup when its time of
+// day has come. It stops when the application shuts down, after the step it
+// is in (a backup running is finished).
 func (s *Server) startHousekeeping(app *fiber.App) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -38,6 +39,7 @@ func (s *Server) startHousekeeping(app *fiber.App) {
 			if now.Sub(lastPrune) >= 24*time.Hour || now.Before(lastPrune) {
 				lastPrune = now
 				s.pruneLogs()
+				s.recordAnchor()
 			}
 			if now.Sub(lastSweep) >= time.Hour || now.Before(lastSweep) {
 				lastSweep = now
@@ -93,5 +95,16 @@ func (s *Server) scheduledBackup(now time.Time) {
 		s.log.Info("scheduled backup made", "file", st.File, "bytes", st.Size, "removed", st.Removed, "elapsed", time.Since(t0).String())
 	} else {
 		s.log.Error("定时备份失败 scheduled backup failed: "+st.Message, "dir", sched.Dir)
+	}
+}
+
+// recordAnchor records the day's head of the operation log (docs/integrity.md).
+func (s *Server) recordAnchor() {
+	a, fresh, err := s.st.RecordDailyAnchor()
+	switch {
+	case err != nil:
+		s.log.Error("record log anchor", "err", err.Error())
+	case fresh:
+		s.log.Info("recorded log anchor", "day", a.Day, "record", a.ID, "hash", a.Hash)
 	}
 }

@@ -419,9 +419,14 @@ func (s *Server) formatPreview(c *fiber.Ctx) error {
 	}
 	if err != nil {
 		var te *certpdf.TextError
-		if errors.As(err, &te) {
+		var qe *certpdf.QRSizeError
+		switch {
+		case errors.As(err, &te):
 			frameable(c, "default-src 'none'; style-src 'self'")
 			return s.execute(c, fiber.StatusOK, tplFormatProblems, page{Data: []string{te.Message()}}, "")
+		case errors.As(err, &qe):
+			frameable(c, "default-src 'none'; style-src 'self'")
+			return s.execute(c, fiber.StatusOK, tplFormatProblems, page{Data: []string{qe.Message()}}, "")
 		}
 		return err
 	}

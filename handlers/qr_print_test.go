@@ -23,6 +23,12 @@ import (
 // looking at the printout would see it.
 func pagePNG(t *testing.T, pdf []byte, page int) image.Image {
 	t.Helper()
+	return pagePNGAt(t, pdf, page, 150)
+}
+
+// pagePNGAt renders a page at the given resolution (dots per inch).
+func pagePNGAt(t *testing.T, pdf []byte, page, dpi int) image.Image {
+	t.Helper()
 	path, err := exec.LookPath("pdftoppm")
 	if err != nil {
 		if os.Getenv("CI") != "" {
@@ -36,7 +42,7 @@ func pagePNG(t *testing.T, pdf []byte, page int) image.Image {
 		t.Fatal(err)
 	}
 	p := itoa(uint64(page))
-	out, err := exec.Command(path, "-png", "-r", "150", "-f", p, "-l", p, "-singlefile", in, filepath.Join(dir, "page")).CombinedOutput()
+	out, err := exec.Command(path, "-png", "-r", itoa(uint64(dpi)), "-f", p, "-l", p, "-singlefile", in, filepath.Join(dir, "page")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pdftoppm: %v\n%s", err, out)
 	}
@@ -54,15 +60,23 @@ func pagePNG(t *testing.T, pdf []byte, page int) image.Image {
 // decodeQR reads the one QR code on a rendered page.
 func decodeQR(t *testing.T, img image.Image) string {
 	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	text, err := tryDecodeQR(img)
 	if err != nil {
 		t.Fatalf("no QR code found on the page: %v", err)
 	}
-	return res.GetText()
+	return text
+}
+
+func tryDecodeQR(img image.Image) (string, error) {
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", err
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		return "", err
+	}
+	return res.GetText(), nil
 }
 
 // maskedByRule is the public form of an 18-character ID number: its first 6

@@ -87,6 +87,7 @@ func (s *Server) routeTable() []route {
 		post("/settings/recovery-codes", loggedIn, s.renewRecoveryCodes),
 		post("/settings/org", loggedIn, s.saveOrg),
 		post("/settings/system", types(store.Province), s.saveSystem),
+		post("/settings/signing/rotate", types(store.Province), s.rotateSigningKey),
 		get("/settings/backup", types(store.Province), s.backup),
 		post("/settings/backup-schedule", types(store.Province), s.saveBackupSchedule),
 		post("/settings/scope", types(store.Dept, store.Unit, store.Direct), s.removeOwnScope),
@@ -157,6 +158,8 @@ func (s *Server) routeTable() []route {
 		post("/certificates/:number/status", can(store.CapCertStatus), s.certStatus),
 		get("/verify", public, s.verifyPage),
 		post("/verify", public, s.verifySubmit),
+		get("/verify/keys", public, s.verifyKeys),
+		get("/verify-sw.js", public, s.verifyServiceWorker),
 
 		get("/admin/occupations", can(store.CapCatalogManage), s.occupations),
 		post("/admin/occupations", can(store.CapCatalogManage), s.createOccupation),

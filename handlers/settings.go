@@ -34,6 +34,9 @@ type settingsData struct {
 	// The last backup and the last scheduled one (系统设置).
 	LastBackup, LastScheduled store.BackupStatus
 	BackupKeepDefault         int
+	// The system tab's certificate signing and operation-log chain
+	// (signing.go).
+	Integrity *integrityView
 }
 
 func (s *Server) settings(c *fiber.Ctx) error {
@@ -68,6 +71,9 @@ func (s *Server) renderSettings(c *fiber.Ctx, status int, tab string, form map[s
 			return err
 		}
 		d.BackupKeepDefault = store.DefaultBackupKeep
+		if d.Integrity, err = s.integrityView(); err != nil {
+			return err
+		}
 	}
 	if d.Tab == "scope" {
 		if d.Province {

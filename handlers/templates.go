@@ -102,6 +102,7 @@ var (
 	tplFormat         = tpl("certs/format")
 	tplFormatProblems = tpl("certs/_format_problems")
 	tplVerify         = tpl("certs/verify")
+	tplVerifyKeys     = tpl("certs/keys")
 )
 
 // Statistics.

@@ -250,3 +250,10 @@ func payloadOf(c *Certificate, orgCode, keyID string, now time.Time) CertPayload
 	return CertPayload{KeyID: keyID, Number: c.Number, Name: c.Name, MaskedID: idcard.Mask(c.IDNumber), Occupation: c.OccupationName,
 		Level: c.Level, IssueDate: c.IssueDate, SignedOn: now, OrgCode: orgCode, Version: c.Version}
 }
+
+// PayloadDay is the day number the payload uses for t (days since
+// 1970-01-01 in China), for the verification page's key validity.
+func PayloadDay(t time.Time) int {
+	n, _ := payloadDay(t)
+	return int(n)
+}
