@@ -5,8 +5,9 @@
 //
 //	certreg [flags]                                   serve (see -h)
 //	certreg -restore FILE -data DIR                   restore a backup into an empty DIR
-//	certreg check -data DIR [-repair] [-accept-rollback]
-//	                                                  check a data directory (docs/operations.md)
+//	certreg check -data DIR [-repair] [-accept-rollback] [-anchors DIR]
+//	                                                  check a data directory (docs/operations.md,
+//	                                                  docs/integrity.md)
 package main
 
 import (
@@ -299,13 +300,17 @@ func runCheck(args []string) error {
 	repair := fs.Bool("repair", false, "rebuild indexes and counters that differ from the records (never the records), then check again")
 	accept := fs.Bool("accept-rollback", false, "when the newest meta page is damaged: keep a copy of the file and accept losing its last transaction")
 	fast := fs.Bool("fast", false, "only what the server checks at start (the file and its layout)")
+	anchors := fs.String("anchors", "", "directory of operation-log anchor files (certreg-anchor-*.txt, kept elsewhere) the log must still pass through")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("多余的参数 %q（用法：certreg check -data 目录 [-repair] [-accept-rollback]）", fs.Args())
+		return fmt.Errorf("多余的参数 %q（用法：certreg check -data 目录 [-repair] [-accept-rollback] [-anchors 锚点目录]）", fs.Args())
 	}
-	r, err := store.CheckDir(*dir, store.CheckOptions{Full: !*fast, Repair: *repair, AcceptRollback: *accept,
+	if *anchors != "" && *fast {
+		return errors.New("-anchors 需要完整检查，不能与 -fast 同用 / -anchors needs the full check, not -fast")
+	}
+	r, err := store.CheckDir(*dir, store.CheckOptions{Full: !*fast, Repair: *repair, AcceptRollback: *accept, AnchorDir: *anchors,
 		Progress: func(zh, en string) { fmt.Fprintf(os.Stderr, "%s / %s\n", zh, en) }})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("数据目录 %s 正被另一个进程使用：请先停止服务器再检查", *dir)

@@ -269,3 +269,49 @@ func TestShutdownWithAStalledClient(t *testing.T) {
 		t.Error("the stalled connection is still open")
 	}
 }
+
+// `certreg check` names a certificate edited directly in the database file
+// under the operation-log chain's area, and with -anchors compares the
+// anchor files of a directory with the log.
+func TestCheckCommandNamesAnEditedCertificate(t *testing.T) {
+	dir := opsDemoDir(t)
+	anchors := t.TempDir()
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := st.RecordDailyAnchor()
+	if err == nil {
+		_, err = store.WriteAnchorFile(anchors, a)
+	}
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := opsCapture(t, func() { err = run([]string{"check", "-data", dir, "-anchors", anchors}) })
+	if err != nil || !strings.Contains(out, "[操作日志哈希链 / operation-log hash chain] 通过 / OK") {
+		t.Fatalf("check of the demo with its anchor: %v\n%s", err, out)
+	}
+	db, err := bolt.Open(filepath.Join(dir, store.DBFile), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var number string
+	err = db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("certs"))
+		k, v := b.Cursor().Last()
+		number = string(k)
+		return b.Put(k, bytes.Replace(v, []byte(`"level":`), []byte(`"level":1`), 1)) // level 3 becomes 13
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = opsCapture(t, func() { err = run([]string{"check", "-data", dir}) })
+	if !errors.Is(err, errCheckFailed) || !strings.Contains(out, "故障 FAULT [操作日志哈希链] 证书 "+number+" 的当前内容与操作日志记录") {
+		t.Fatalf("check of an edited certificate %s: %v\n%s", number, err, out)
+	}
+	if err := run([]string{"check", "-data", dir, "-fast", "-anchors", anchors}); err == nil {
+		t.Error("-anchors with -fast")
+	}
+}

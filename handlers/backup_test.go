@@ -151,13 +151,22 @@ func TestScheduledBackups(t *testing.T) {
 		}
 		f.Close()
 	}
+	// Each day's anchor of the operation log is written beside the backups
+	// (and kept: an auditor copies them elsewhere), and lies on the chain.
+	anchors, err := store.ReadAnchorFiles(out)
+	if err != nil || len(anchors) != 4 || anchors[0].Day != "2026-11-28" || anchors[3].Day != "2026-12-01" {
+		t.Fatalf("anchor files: %+v (%v)", anchors, err)
+	}
+	if r, err := e.w.Store.VerifyChain(anchors); err != nil || !r.OK() || r.Anchors < 4 {
+		t.Fatalf("anchor files against the log: %+v (%v)", r, err)
+	}
 	logs, _, _ := e.w.Store.Logs(store.LogFilter{OrgID: e.w.Org(t, "demo-province").ID, Action: store.ActBackupSchedule, Limit: 10})
 	if len(logs) != 4 || !logs[0].OK || !strings.Contains(logs[0].Detail, "删除较早的备份 1 个") {
 		t.Errorf("scheduled backups logged: %+v", logs)
 	}
 	c = e.login("demo-province")
 	if page := c.get("/settings?tab=system"); !strings.Contains(page.body, `id="backup-scheduled-last"`) || !strings.Contains(page.body, filepath.Base(made[1])) ||
-		!strings.Contains(page.body, `value="02:30"`) {
+		!strings.Contains(page.body, `value="02:30"`) || !strings.Contains(page.body, "certreg-anchor-20261201.txt") {
 		t.Errorf("schedule not shown:\n%s", page.body)
 	}
 	// A directory that became unwritable: the failure is recorded.

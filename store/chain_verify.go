@@ -81,7 +81,7 @@ func verifyChainTx(tx *bolt.Tx, anchorFiles []ChainAnchor, r *ChainReport) error
 	err := tx.Bucket(bChainAnchors).ForEach(func(k, v []byte) error {
 		var a ChainAnchor
 		if err := json.Unmarshal(v, &a); err != nil {
-			r.add(0, "", fmt.Sprintf("每日锚点 %s 无法读取（被改动）", k), fmt.Sprintf("daily anchor %s does not decode (altered)", k))
+			r.add(0, "", fmt.Sprintf("chain_anchors 中的每日锚点 %s 无法读取（被改动）", readableBytes(k)), fmt.Sprintf("daily anchor %s of chain_anchors does not decode (altered)", readableBytes(k)))
 			return nil
 		}
 		anchors = append(anchors, a)
@@ -141,12 +141,16 @@ func verifyChainTx(tx *bolt.Tx, anchorFiles []ChainAnchor, r *ChainReport) error
 		rows := logSeal.Get(k)
 		switch {
 		case e.Seal == "" && rows != nil:
-			r.add(id, "", fmt.Sprintf("操作日志记录 #%d 本无证书哈希表，数据库中却有一份（被插入）", id),
-				fmt.Sprintf("log record #%d has no certificate hash table, yet one is stored (inserted)", id))
+			r.add(id, "", fmt.Sprintf("操作日志记录 #%d 本无证书哈希表，oplog_seal 中却有一份（被插入）", id),
+				fmt.Sprintf("log record #%d has no certificate hash table, yet oplog_seal holds one (inserted)", id))
 		case e.Seal != "" && (rows == nil || !equalHex(e.Seal, sha256.Sum256(rows))):
-			r.add(id, "", fmt.Sprintf("操作日志记录 #%d 的证书哈希表与记录不符（被改动或删除）", id),
-				fmt.Sprintf("log record #%d: its certificate hash table does not match the record (altered or deleted)", id))
-		case rows != nil:
+			r.add(id, "", fmt.Sprintf("操作日志记录 #%d 的证书哈希表（oplog_seal）与记录不符（被改动或删除）", id),
+				fmt.Sprintf("log record #%d: its certificate hash table in oplog_seal does not match the record (altered or deleted)", id))
+		}
+		// The rows are used even when the table was altered: its
+		// certificates are then compared with what it says now, rather
+		// than all named as unlogged.
+		if rows != nil {
 			err := sealRows(rows, func(number string, hash []byte) error {
 				var ref sealRef
 				ref.logID = id
@@ -155,7 +159,7 @@ func verifyChainTx(tx *bolt.Tx, anchorFiles []ChainAnchor, r *ChainReport) error
 				return nil
 			})
 			if err != nil {
-				r.add(id, "", fmt.Sprintf("操作日志记录 #%d 的证书哈希表格式错误", id), fmt.Sprintf("log record #%d: malformed certificate hash table", id))
+				r.add(id, "", fmt.Sprintf("操作日志记录 #%d 的证书哈希表（oplog_seal）格式错误", id), fmt.Sprintf("log record #%d: malformed certificate hash table in oplog_seal", id))
 			}
 		}
 		if e.Action == ActLogPrune && e.Archive != "" {
@@ -183,8 +187,8 @@ func verifyChainTx(tx *bolt.Tx, anchorFiles []ChainAnchor, r *ChainReport) error
 	sc := logSeal.Cursor()
 	for k, _ := sc.First(); k != nil; k, _ = sc.Next() {
 		if tx.Bucket(bLog).Get(k) == nil {
-			r.add(btoi(k), "", fmt.Sprintf("证书哈希表 #%d 没有对应的操作日志记录（被插入或记录被删除）", btoi(k)),
-				fmt.Sprintf("certificate hash table #%d has no log record (inserted, or its record deleted)", btoi(k)))
+			r.add(btoi(k), "", fmt.Sprintf("oplog_seal 中的证书哈希表 #%d 没有对应的操作日志记录（被插入或记录被删除）", btoi(k)),
+				fmt.Sprintf("certificate hash table #%d of oplog_seal has no log record (inserted, or its record deleted)", btoi(k)))
 		}
 	}
 
@@ -195,7 +199,7 @@ func verifyChainTx(tx *bolt.Tx, anchorFiles []ChainAnchor, r *ChainReport) error
 	err = tx.Bucket(bSealArchive).ForEach(func(k, v []byte) error {
 		sum.add(archiveElement(string(k), v))
 		if len(k) != 14 || len(v) != 8+32 {
-			r.add(0, string(k), fmt.Sprintf("证书 %s 的归档哈希格式错误", k), fmt.Sprintf("certificate %s: malformed archived hash", k))
+			r.add(0, string(k), fmt.Sprintf("seal_archive 中证书 %s 的归档哈希格式错误", readableBytes(k)), fmt.Sprintf("certificate %s: malformed archived hash in seal_archive", readableBytes(k)))
 			return nil
 		}
 		var ref sealRef
@@ -211,14 +215,14 @@ func verifyChainTx(tx *bolt.Tx, anchorFiles []ChainAnchor, r *ChainReport) error
 	d := sum.digest()
 	switch {
 	case len(archived) > 0 && newestArchive == "":
-		r.add(0, "", "证书哈希归档没有对应的日志归档记录（归档被插入，或归档记录被删除）",
-			"the archive of certificate hashes has no log.prune record vouching for it (inserted, or the record deleted)")
+		r.add(0, "", "证书哈希归档（seal_archive）没有对应的日志归档记录（归档被插入，或归档记录被删除）",
+			"the archive of certificate hashes (seal_archive) has no log.prune record vouching for it (inserted, or the record deleted)")
 	case newestArchive != "" && !equalHex(newestArchive, d):
-		r.add(newestArchiveID, "", fmt.Sprintf("证书哈希归档与最近一次日志归档记录 #%d 不符（归档被改动）", newestArchiveID),
-			fmt.Sprintf("the archive of certificate hashes does not match the newest log.prune record #%d (archive altered)", newestArchiveID))
+		r.add(newestArchiveID, "", fmt.Sprintf("证书哈希归档（seal_archive）与最近一次日志归档记录 #%d 不符（归档被改动）", newestArchiveID),
+			fmt.Sprintf("the archive of certificate hashes (seal_archive) does not match the newest log.prune record #%d (archive altered)", newestArchiveID))
 	}
 	if st := meta.Get(metaArchiveSum); (st != nil || len(archived) > 0) && !bytes.Equal(st, sum.bytes()) {
-		r.add(0, "", "证书哈希归档的摘要状态与归档内容不符", "the archive's digest state does not match its rows")
+		r.add(0, "", "证书哈希归档（seal_archive）的摘要状态与归档内容不符", "the digest state of seal_archive does not match its rows")
 	}
 	for n, ref := range archived {
 		if _, ok := seals[n]; !ok {
@@ -255,11 +259,16 @@ func verifyChainTx(tx *bolt.Tx, anchorFiles []ChainAnchor, r *ChainReport) error
 		r.add(ref.logID, number, fmt.Sprintf("证书 %s 记录在操作日志 #%d 中，但数据库中已没有该证书（证书记录被删除）", number, ref.logID),
 			fmt.Sprintf("certificate %s is logged in record #%d but no longer exists (record deleted)", number, ref.logID))
 	}
-	err = tx.Bucket(bSealPending).ForEach(func(_, v []byte) error {
-		return sealRows(v, func(number string, _ []byte) error {
-			r.add(0, number, fmt.Sprintf("证书 %s 的变更没有记入操作日志", number), fmt.Sprintf("a change of certificate %s was not logged", number))
+	err = tx.Bucket(bSealPending).ForEach(func(k, v []byte) error {
+		err := sealRows(v, func(number string, _ []byte) error {
+			r.add(0, number, fmt.Sprintf("证书 %s 的变更没有记入操作日志（seal_pending 中仍有待记录的哈希）", number),
+				fmt.Sprintf("a change of certificate %s was not logged (its hash is still in seal_pending)", number))
 			return nil
 		})
+		if err != nil {
+			r.add(0, "", fmt.Sprintf("seal_pending 中的 %s 格式错误", readableBytes(k)), fmt.Sprintf("malformed entry %s in seal_pending", readableBytes(k)))
+		}
+		return nil
 	})
 	if err != nil {
 		return err

@@ -32,7 +32,11 @@ import (
 //  4. rules: facts no index holds — segments issue serials without gaps,
 //     batch states agree with their certificates, links between records;
 //  5. materials: every file a record refers to exists (and on the full path
-//     matches its hash).
+//     matches its hash);
+//  6. chain (full path): the operation log's hash chain, every
+//     certificate's content against the last hash logged for it, the daily
+//     anchors recorded in the database and those in anchor files kept
+//     elsewhere, and the published signing keys (check_chain.go).
 //
 // A fault in the file area stops the others: the file is not opened by
 // bbolt at all. Repair (-repair) rebuilds derived sets from records, never
@@ -49,6 +53,7 @@ const (
 	AreaDerived
 	AreaRules
 	AreaMaterials
+	AreaChain
 	checkAreas
 )
 
@@ -64,6 +69,8 @@ func (a CheckArea) labels() (string, string) {
 		return "业务规则", "rules"
 	case AreaMaterials:
 		return "上传文件", "uploaded files"
+	case AreaChain:
+		return "操作日志哈希链", "operation-log hash chain"
 	}
 	return "?", "?"
 }
@@ -81,6 +88,10 @@ type CheckOptions struct {
 	// transaction: the damaged file is copied beside itself and the previous
 	// transaction is written again as the newest.
 	AcceptRollback bool
+	// AnchorDir, when set, is a directory of anchor files (the scheduled
+	// backups' directory, or an auditor's copy of it) whose anchors must lie
+	// on the chain.
+	AnchorDir string
 	// Progress, when set, receives a line as each area starts.
 	Progress func(zh, en string)
 }

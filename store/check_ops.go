@@ -28,6 +28,7 @@ type BackupStatus struct {
 	Size    int64     `json:"size,omitempty"`
 	Message string    `json:"message,omitempty"` // why it failed, in Chinese
 	Removed int       `json:"removed,omitempty"` // older scheduled backups removed
+	Anchor  string    `json:"anchor,omitempty"`  // the anchor file written beside a scheduled backup
 }
 
 // Kinds of backup.
@@ -198,6 +199,10 @@ func (s *Store) ScheduledBackupDue(now time.Time) (BackupSchedule, bool, error) 
 // (also when it failed).
 func (s *Store) RunScheduledBackup(b BackupSchedule) BackupStatus {
 	st := BackupStatus{Time: s.Now(), Kind: BackupScheduled}
+	// The day's anchor of the log's hash chain is recorded first, so that
+	// the backup holds it, and written beside the backups as a file an
+	// auditor copies elsewhere (docs/integrity.md).
+	anchor, _, anchorErr := s.RecordDailyAnchor()
 	f, err := s.BuildBackup(b.Dir)
 	if err != nil {
 		st.Message = StorageProblemOr(err, err.Error())
@@ -206,6 +211,12 @@ func (s *Store) RunScheduledBackup(b BackupSchedule) BackupStatus {
 		st.Removed, err = pruneBackups(b.Dir, b.Keep)
 		if err != nil {
 			st.Message = "删除较早的备份失败：" + StorageProblemOr(err, err.Error())
+		}
+		if anchorErr == nil {
+			st.Anchor, anchorErr = WriteAnchorFile(b.Dir, anchor)
+		}
+		if anchorErr != nil {
+			st.Message = strings.TrimPrefix(st.Message+"；写入操作日志锚点失败："+StorageProblemOr(anchorErr, anchorErr.Error()), "；")
 		}
 	}
 	if err := s.RecordBackup(Actor{Username: "系统"}, st); err != nil {

@@ -79,6 +79,10 @@ func (c *checker) run(progress func(CheckArea)) error {
 
 	progress(AreaMaterials)
 	c.materials()
+	progress(AreaChain)
+	if err := c.chain(); err != nil {
+		return err
+	}
 	r.fillSkipped()
 	return nil
 }
