@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 
 	"certreg/certlayout"
 	"certreg/certpdf"
+	"certreg/fixture"
 	"certreg/store"
 )
 
@@ -218,5 +220,59 @@ func TestSettingsShowSigningAndRotate(t *testing.T) {
 		if r := e.login(u).post("/settings/signing/rotate", url.Values{"reason": {"x"}}); r.status != http.StatusForbidden {
 			t.Errorf("%s rotated: %d", u, r.status)
 		}
+	}
+}
+
+// A backup restored onto another machine, where the key-encryption key is
+// not (no file beside the new data directory, no variable), keeps the
+// chain and the public keys: the keys page still lists the key old
+// certificates were signed with. Printing refuses, saying the key must be
+// rotated; after the province rotates, printing works again and both keys
+// are published.
+func TestRestoredCopyWithoutTheKEKAsksForRotation(t *testing.T) {
+	w := fixture.Demo(t)
+	old, err := w.Store.SigningStatus()
+	if err != nil || !old.Ready {
+		t.Fatalf("signing before the backup: %+v (%v)", old, err)
+	}
+	var buf bytes.Buffer
+	if err := w.Store.WriteBackup(w.Actor(t, "demo-province"), &buf); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "new-machine", "data")
+	if _, err := store.RestoreBackup(bytes.NewReader(buf.Bytes()), dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	st.Now = w.Clock.Now
+	e := serve(t, &fixture.World{Store: st, Clock: w.Clock, Dir: dir})
+
+	if page := e.client().get("/verify/keys"); page.status != http.StatusOK || !strings.Contains(page.body, old.Active.ID) || !strings.Contains(page.body, old.Active.Fingerprint()) {
+		t.Fatalf("restored keys page: %d\n%.2000s", page.status, page.body)
+	}
+	ct := validCerts(e, 1)[0]
+	c := e.login("demo-unit")
+	r := c.post("/certificates/print", url.Values{"n": {ct.Number}, "format": {builtinFull}})
+	for _, want := range []string{"证书签名密钥不可用", "密钥加密密钥文件 " + dir + ".signing-kek 不存在", "轮换证书签名密钥"} {
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, want) {
+			t.Fatalf("print on the restored copy: %d, want %q\n%.2000s", r.status, want, r.body)
+		}
+	}
+	if page := e.login("demo-province").get("/settings?tab=system"); !strings.Contains(page.body, "不能签名，打印证书会被拒绝") {
+		t.Errorf("settings do not say signing is unavailable:\n%.3000s", page.body)
+	}
+	if r := e.login("demo-province").post("/settings/signing/rotate", url.Values{"reason": {"从备份恢复到新服务器"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("rotation: %d\n%.2000s", r.status, r.body)
+	}
+	if r := c.post("/certificates/print", url.Values{"n": {ct.Number}, "format": {builtinFull}}); r.status != http.StatusOK || !strings.HasPrefix(r.body, "%PDF") {
+		t.Fatalf("print after rotation: %d\n%.500s", r.status, r.body)
+	}
+	keys, err := st.PublicKeys()
+	if err != nil || len(keys) != 2 || keys[1].ID != old.Active.ID || keys[1].Active() {
+		t.Fatalf("published keys after rotation: %+v (%v)", keys, err)
 	}
 }

@@ -192,14 +192,31 @@ func TestPrivateKeyStaysOutOfBackups(t *testing.T) {
 		t.Fatal("no key loaded")
 	}
 	kekFile := filepath.Clean(w.Dir) + ".signing-kek"
-	if _, err := os.Stat(kekFile); err != nil {
+	kekText, err := os.ReadFile(kekFile)
+	if err != nil {
 		t.Fatalf("the key-encryption key is not beside the data directory: %v", err)
+	}
+	kek, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(kekText)))
+	if err != nil || len(kek) != 32 {
+		t.Fatalf("key-encryption key file %q (%v)", kekText, err)
+	}
+	// What a backup must never hold: the seed, the encrypted private key
+	// files and the key-encryption key, raw or as written in its file.
+	secrets := [][]byte{seed, kek, bytes.TrimSpace(kekText)}
+	sealed, _ := filepath.Glob(filepath.Join(w.Dir, store.SigningDir, "*.key"))
+	if len(sealed) != 1 {
+		t.Fatalf("encrypted private keys: %v", sealed)
+	}
+	if b, err := os.ReadFile(sealed[0]); err != nil {
+		t.Fatal(err)
+	} else {
+		secrets = append(secrets, b)
 	}
 	if st, _ := w.Store.SigningStatus(); !st.Ready || !strings.Contains(w.Store.KEKSource(), kekFile) {
 		t.Fatalf("status %+v, source %s", st, w.Store.KEKSource())
 	}
 	// Nothing under the data directory holds the seed in the clear.
-	err := filepath.Walk(w.Dir, func(path string, info os.FileInfo, err error) error {
+	err = filepath.Walk(w.Dir, func(path string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {
 			return err
 		}
@@ -221,6 +238,7 @@ func TestPrivateKeyStaysOutOfBackups(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := tar.NewReader(gz)
+	entries := 0
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -230,9 +248,18 @@ func TestPrivateKeyStaysOutOfBackups(t *testing.T) {
 			t.Fatal(err)
 		}
 		b, _ := io.ReadAll(tr)
-		if strings.HasPrefix(h.Name, store.SigningDir+"/") || bytes.Contains(b, seed) {
-			t.Fatalf("the backup holds %s with the signing key", h.Name)
+		if strings.HasPrefix(h.Name, store.SigningDir+"/") || strings.Contains(h.Name, "kek") {
+			t.Fatalf("the backup holds %s", h.Name)
 		}
+		for i, secret := range secrets {
+			if bytes.Contains(b, secret) {
+				t.Fatalf("the backup's %s holds secret %d (seed, key-encryption key, its text, the sealed key)", h.Name, i)
+			}
+		}
+		entries++
+	}
+	if entries < 3 {
+		t.Fatalf("the backup has %d entries", entries)
 	}
 	dir := filepath.Join(t.TempDir(), "restored")
 	if err := store.Restore(bytes.NewReader(buf.Bytes()), dir); err != nil {
@@ -249,7 +276,7 @@ func TestPrivateKeyStaysOutOfBackups(t *testing.T) {
 		t.Fatalf("restored keys do not verify an old certificate: %v", s)
 	}
 	status, err := st.SigningStatus()
-	if err != nil || status.Ready || status.Problem == "" || status.Active.ID != keys[0].ID {
+	if err != nil || status.Ready || !strings.Contains(status.Problem, "restored.signing-kek 不存在") || status.Active.ID != keys[0].ID {
 		t.Fatalf("restored: %+v (%v)", status, err)
 	}
 	var se *store.SigningError
