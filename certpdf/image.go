@@ -10,8 +10,6 @@ import (
 	"image"
 	"image/png"
 	"math"
-
-	"github.com/boombuler/barcode/qr"
 )
 
 // MinQRModuleMM is the smallest module (the side of one black or white
@@ -49,26 +47,24 @@ func (e *QRSizeError) Message() string {
 // writer per page costs about a megabyte of allocation (fpdf passes PNG data
 // through as it is).
 func qrPNG(content string) ([]byte, int, error) {
-	code, err := qr.Encode(content, qr.M, qr.Auto)
+	mods, n, err := qrEncode([]byte(content))
 	if err != nil {
 		return nil, 0, err
 	}
-	b := code.Bounds()
-	n := b.Dx()
 	stride := 1 + (n+7)/8 // filter byte + packed row
-	raw := make([]byte, stride*b.Dy())
-	for y := range b.Dy() {
+	raw := make([]byte, stride*n)
+	for y := range n {
 		row := raw[y*stride+1 : (y+1)*stride] // filter 0 (none)
 		for i := range row {
 			row[i] = 0xFF // white
 		}
-		for x := range n {
-			if r, _, _, _ := code.At(b.Min.X+x, b.Min.Y+y).RGBA(); r < 0x8000 {
+		for x, dark := range mods[y*n : (y+1)*n] {
+			if dark == 1 {
 				row[x/8] &^= 0x80 >> (x % 8)
 			}
 		}
 	}
-	return pngGray1(n, b.Dy(), raw), n, nil
+	return pngGray1(n, n, raw), n, nil
 }
 
 // pngGray1 wraps filtered scanlines of a 1-bit greyscale image in a PNG.

@@ -210,3 +210,11 @@ func SigningSeedForTest(s *Store) []byte {
 	}
 	return s.signing.priv.Seed()
 }
+
+// SetChainOffForTest leaves the hash chain out (no links, no certificate
+// hashes) until the returned function is called: benchmarks measure what
+// the chain costs with it.
+func SetChainOffForTest(off bool) func() {
+	chainOff = off
+	return func() { chainOff = false }
+}
