@@ -95,9 +95,11 @@
     return p;
   }
 
+  // A day number as the page's other dates: 2026-10-25.
   function dayLabel(n) {
     var d = new Date(Date.UTC(1970, 0, 1) + n * 86400000);
-    return d.getUTCFullYear() + '年' + (d.getUTCMonth() + 1) + '月' + d.getUTCDate() + '日';
+    var two = function (v) { return (v < 10 ? '0' : '') + v; };
+    return d.getUTCFullYear() + '-' + two(d.getUTCMonth() + 1) + '-' + two(d.getUTCDate());
   }
 
   // ---- Ed25519 verification without WebCrypto (RFC 8032, section 5.1.7) ----
@@ -317,7 +319,7 @@
     if (p && result.status === 'genuine') {
       [['证书编号', p.number, 'mono'], ['持证人', p.name], ['身份证号', p.maskedId, 'mono'], ['职业（工种）', p.occupation],
         ['等级', data.levels[String(p.level)] || String(p.level)], ['发证日期', dayLabel(p.issueDay)], ['发证机构代码', p.orgCode, 'mono'],
-        ['证书版本', '第 ' + p.version + ' 版'], ['签名', '密钥 ' + p.keyId + '，' + dayLabel(p.signedDay) + '签发', 'mono']
+        ['证书版本', '第 ' + p.version + ' 版'], ['签名', '密钥 ' + p.keyId + '，' + dayLabel(p.signedDay) + ' 签发', 'mono']
       ].forEach(function (f) {
         dl.appendChild(el('dt', '', f[0]));
         dl.appendChild(el('dd', f[2] || '', f[1]));
