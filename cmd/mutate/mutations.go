@@ -234,6 +234,22 @@ var mutations = []mutation{
 		run:  "TestPayloadOutsideItsKeysValidityFails",
 	},
 	{
+		name: "check-skips-the-chain",
+		file: "store/check_run.go",
+		from: "if err := c.chain(); err != nil {",
+		to:   "if err := error(nil); err != nil {",
+		pkgs: []string{"./store"},
+		run:  "TestCheckNamesACertificateOrLogRecordEditedInTheFile",
+	},
+	{
+		name: "qr-mask-penalty-ignores-finder-like-patterns",
+		file: "certpdf/qrpenalty.go",
+		from: "p += 40 * bits.OnesCount64(pattern&(before|after)&all)",
+		to:   "p += 0 * bits.OnesCount64(pattern&(before|after)&all)",
+		pkgs: []string{"./certpdf"},
+		run:  "TestQREncodeMatchesZXing",
+	},
+	{
 		name: "browser-trusts-any-signature",
 		file: "assets/verify.js",
 		from: "status: r[0] && inTime ? 'genuine' : 'invalid'",
