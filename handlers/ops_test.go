@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -132,10 +133,15 @@ func TestMetricsShowTheLastBackup(t *testing.T) {
 // A full disk or unwritable storage is said plainly on the page (507) and
 // in the log, without internal text.
 func TestStorageFailuresAreNamed(t *testing.T) {
-	e := newEnv(t)
-	var logged strings.Builder
-	e.srv.log = slogTo(&logged)
-	app := fiber.New(fiber.Config{ErrorHandler: e.srv.errorHandler})
+	// The logger is the server's from the start: the housekeeping goroutine
+	// logs too (e.g. the day's anchor of the operation log).
+	logged := &lockedText{}
+	w := fixture.Demo(t)
+	srv, _, err := newServer(Config{Store: w.Store, Now: w.Clock.Now, Logger: slogTo(logged), PublicURL: testPublicURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := fiber.New(fiber.Config{ErrorHandler: srv.errorHandler})
 	for _, tc := range []struct {
 		errno syscall.Errno
 		words string
@@ -163,4 +169,22 @@ func TestStorageFailuresAreNamed(t *testing.T) {
 			t.Errorf("%v not logged plainly: %s", errno, logged.String())
 		}
 	}
+}
+
+// lockedText is a log destination written by several goroutines.
+type lockedText struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedText) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedText) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
