@@ -82,7 +82,7 @@ var mutations = []mutation{
 	},
 	{
 		name: "submit-ignores-batch-problems",
-		file: "store/batches.go",
+		file: "store/batch_state.go",
 		from: "} else if len(probs) > 0 {",
 		to:   "} else if len(probs) > 5 {",
 		pkgs: []string{"./store"},
@@ -175,7 +175,7 @@ var mutations = []mutation{
 	// Review rules.
 	{
 		name: "approve-with-marked-candidate",
-		file: "store/batches.go",
+		file: "store/batch_state.go",
 		from: "if b.Marked > 0 && b.State.UnderReview() {",
 		to:   "if b.Marked > 1 && b.State.UnderReview() {",
 		pkgs: []string{"./store"},
@@ -183,7 +183,7 @@ var mutations = []mutation{
 	},
 	{
 		name: "reject-without-reason",
-		file: "store/batches.go",
+		file: "store/batch_state.go",
 		from: `case reason == "":`,
 		to:   `case reason == "-":`,
 		pkgs: []string{"./store"},
@@ -191,7 +191,7 @@ var mutations = []mutation{
 	},
 	{
 		name: "any-org-reviews",
-		file: "store/batches.go",
+		file: "store/batch_state.go",
 		from: "\tcase byReviewer:\n\t\tif reviewerIDTx(tx, b.State, owner) != a.OrgID {",
 		to:   "\tcase byReviewer:\n\t\tif false && reviewerIDTx(tx, b.State, owner) != a.OrgID {",
 		pkgs: []string{"./store"},
