@@ -121,17 +121,23 @@ func pdfCert(ct store.Certificate, link string) certpdf.Cert {
 		Occupation: ct.OccupationName, Level: ct.LevelName(), IssueDate: ct.IssueDate, Issuer: ct.OrgName, VerifyURL: link}
 }
 
+// printSelection reads a print action: its caller, the page it came from
+// and the certificates it is for. answered is set when the selection was
+// refused and the page it came from has been sent with the reason (422).
+func (s *Server) printSelection(c *fiber.Ctx) (a store.Actor, o printOrigin, numbers []string, answered bool, err error) {
+	a, o = whoOf(c).actor(c.IP()), parseOrigin(c)
+	numbers, msg, err := s.selectedNumbers(c, a, o)
+	if err == nil && msg != "" {
+		return a, o, nil, true, s.printFail(c, o, msg)
+	}
+	return a, o, numbers, false, err
+}
+
 // certPrint sends the PDF of the selected certificates and records the print.
 func (s *Server) certPrint(c *fiber.Ctx) error {
-	w := whoOf(c)
-	a := w.actor(c.IP())
-	o := parseOrigin(c)
-	numbers, msg, err := s.selectedNumbers(c, a, o)
-	if err != nil {
+	a, o, numbers, answered, err := s.printSelection(c)
+	if answered || err != nil {
 		return err
-	}
-	if msg != "" {
-		return s.printFail(c, o, msg)
 	}
 	format, err := s.resolveFormat(a, c.FormValue("format"))
 	if err != nil {
@@ -196,15 +202,9 @@ func (s *Server) certPrint(c *fiber.Ctx) error {
 
 // certPrinted sets the print status of the selected certificates by hand.
 func (s *Server) certPrinted(c *fiber.Ctx) error {
-	w := whoOf(c)
-	a := w.actor(c.IP())
-	o := parseOrigin(c)
-	numbers, msg, err := s.selectedNumbers(c, a, o)
-	if err != nil {
+	a, o, numbers, answered, err := s.printSelection(c)
+	if answered || err != nil {
 		return err
-	}
-	if msg != "" {
-		return s.printFail(c, o, msg)
 	}
 	printed := c.FormValue("printed") == "1"
 	n, err := s.st.SetPrinted(a, numbers, printed)

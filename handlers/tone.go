@@ -2,30 +2,16 @@ package handlers
 
 import "certreg/store"
 
-// tone is the tag colour (app.css .tag ok/warn/err/info) of a batch's or a
-// business's state: approved green, rejected red, waiting for a reviewer
-// amber; a batch still with its unit blue, a withdrawn business plain grey.
-func tone(state any) string {
-	switch st := state.(type) {
-	case store.BatchState:
-		switch st {
-		case store.BatchApproved:
-			return "ok"
-		case store.BatchRejected:
-			return "err"
-		case store.BatchPendingDept, store.BatchPendingProvince:
-			return "warn"
-		}
-		return "info"
-	case store.BizState:
-		switch st {
-		case store.BizApproved:
-			return "ok"
-		case store.BizRejected:
-			return "err"
-		case store.BizPendingDept, store.BizPendingProvince:
-			return "warn"
-		}
-	}
-	return ""
+// tones are the tag colours (app.css .tag ok/warn/err/info) of batch and
+// business states: approved green, rejected red, waiting for a reviewer
+// amber; a batch still with its unit blue. A state not listed (a withdrawn
+// business) is plain grey.
+var tones = map[any]string{
+	store.BatchDraft: "info", store.BatchApproved: "ok", store.BatchRejected: "err",
+	store.BatchPendingDept: "warn", store.BatchPendingProvince: "warn",
+	store.BizApproved: "ok", store.BizRejected: "err",
+	store.BizPendingDept: "warn", store.BizPendingProvince: "warn",
 }
+
+// tone is the tag colour of a batch's or a business's state.
+func tone(state any) string { return tones[state] }
