@@ -5,7 +5,7 @@ DATA    ?= ./data
 PKGS    := ./...
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build test test-short bench lint fuzz mutate clean
+.PHONY: run build test test-short bench load lint fuzz mutate clean
 
 ## run: build and start at http://localhost:8080 with the demo province (first start)
 run: build
@@ -27,6 +27,11 @@ test-short:
 ## bench: the speed targets
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+## load: wrk against the server on the benchmark world (LOAD_CERTS, default two million), pages as shares of a hello-world
+LOAD_CERTS ?= 2000000
+load: build
+	$(GO) run ./scripts/load -bin $(BIN) -n $(LOAD_CERTS) $(LOAD_FLAGS)
 
 ## mutate: plant each bug of cmd/mutate/mutations.go in a copy and check the tests catch it
 mutate:

@@ -148,15 +148,20 @@ func newServer(cfg Config) (*Server, *fiber.App, error) {
 		if r.upload != nil {
 			app.Add(r.method, r.path, markUpload(r.upload))
 		}
+		if r.access.loopback {
+			app.Add(r.method, r.path, loopbackOr404(r.handler))
+		}
 	}
 	app.Use(s.measure, s.recoverer, s.securityHeaders, s.requestLog, s.limitBody)
 	app.Get("/assets/*", s.assets)
 	app.Use(s.loadSession, s.uploadGate, s.csrf)
 	s.pages = map[string]access{}
 	for _, r := range s.routes {
-		if r.upload != nil {
+		switch {
+		case r.access.loopback: // registered ahead of the middleware
+		case r.upload != nil:
 			app.Add(r.method, r.path, s.guard(r), s.admitUpload, r.handler)
-		} else {
+		default:
 			app.Add(r.method, r.path, s.guard(r), r.handler)
 		}
 		if r.method == fiber.MethodGet {

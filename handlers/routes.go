@@ -8,10 +8,13 @@ import (
 
 // access says who may call a route.
 type access struct {
-	public bool            // no login needed
-	stage  store.Stage     // the session stage the route serves (default full)
-	caps   []store.Cap     // the user needs one of these (none: any logged-in user)
-	types  []store.OrgType // the organisation must be one of these (none: any)
+	public bool // no login needed
+	// loopback: only for clients on this machine, answered ahead of every
+	// middleware (no session, no log line): the load test's reference
+	loopback bool
+	stage    store.Stage     // the session stage the route serves (default full)
+	caps     []store.Cap     // the user needs one of these (none: any logged-in user)
+	types    []store.OrgType // the organisation must be one of these (none: any)
 }
 
 type route struct {
@@ -27,6 +30,7 @@ var (
 	loggedIn  = access{}
 	mfaStage  = access{stage: store.StageMFA}
 	setupOnly = access{stage: store.StageSetup}
+	loopback  = access{loopback: true}
 )
 
 func can(caps ...store.Cap) access { return access{caps: caps} }
@@ -44,6 +48,7 @@ func (s *Server) routeTable() []route {
 	return []route{
 		get("/healthz", public, s.healthz),
 		get("/metrics", public, s.metricsPage), // loopback or -metrics-token: checked by the handler
+		get("/_hello", loopback, s.hello),
 		get("/login", public, s.loginPage),
 		post("/login", public, s.loginSubmit),
 		get("/login/demo-code", public, s.demoCode),

@@ -1,0 +1,111 @@
+package store_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"certreg/candidate"
+	"certreg/fixture"
+	"certreg/idcard"
+	"certreg/store"
+)
+
+// mixedCandidates are n valid 砌筑工 五级 candidates as a real class has
+// them: varied names and ID numbers of people born anywhere in the city
+// over forty years (so their index keys fall all over the indexes, unlike
+// approvalCandidates' run of consecutive ID numbers).
+func mixedCandidates(seed uint64, n int) []candidate.Candidate {
+	r := rand.New(rand.NewPCG(seed, 7))
+	surnames := []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏")
+	given := []rune("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉文辉鹏飞宇浩然子轩梓涵一诺欣怡俊晨曦鑫森琳")
+	districts := []string{"340102", "340103", "340104", "340111", "340121", "340122", "340123", "340124", "340181"}
+	out := make([]candidate.Candidate, n)
+	seen := map[string]bool{}
+	for i := range out {
+		var id string
+		for id == "" || seen[id] {
+			birth := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(40*365))
+			id = idcard.Make(districts[r.IntN(len(districts))], birth, r.IntN(1000))
+		}
+		seen[id] = true
+		name := []rune{surnames[r.IntN(len(surnames))], given[r.IntN(len(given))]}
+		if r.IntN(3) != 0 {
+			name = append(name, given[r.IntN(len(given))])
+		}
+		out[i] = candidate.Candidate{Row: i + 2, Name: string(name), IDNumber: id, Gender: idcard.Gender(id), WorkUnit: "合肥建工集团股份有限公司",
+			OccupationCode: "012", OccupationName: "砌筑工", Level: 5}
+	}
+	return out
+}
+
+// bytesWritten is what this process has passed to write system calls so
+// far (the database's pages and its meta page).
+func bytesWritten(b *testing.B) int64 {
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		b.Skip("no /proc/self/io: bytes written not measured")
+	}
+	for _, line := range bytes.Split(raw, []byte("\n")) {
+		if v, ok := bytes.CutPrefix(line, []byte("wchar: ")); ok {
+			n, _ := strconv.ParseInt(string(v), 10, 64)
+			return n
+		}
+	}
+	b.Skip("no wchar in /proc/self/io")
+	return 0
+}
+
+// BenchmarkApprove1000At2M is the province's approval of 1,000 candidates
+// with varied names and ID numbers on a copy of the two-million-certificate
+// store: time and bytes written per approval (targets ≤ 50 ms, ≤ 4 MB).
+func BenchmarkApprove1000At2M(b *testing.B) {
+	w := fixture.BigCopy(b, benchCerts())
+	seq := 0
+	for _, kind := range []string{"class", "mixed"} {
+		b.Run(kind, func(b *testing.B) { benchApprove(b, w, kind, &seq) })
+	}
+}
+
+func benchApprove(b *testing.B, w *fixture.World, kind string, seq *int) {
+	prov := w.Actor(b, "demo-province")
+	unit, dept := w.Actor(b, "demo-unit"), w.Actor(b, "demo-dept")
+	var written int64
+	var cpu time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		w.Clock.Advance(366 * 24 * time.Hour) // a new year: a fresh segment
+		*seq++
+		cands := approvalCandidates(100+*seq, 1000)
+		if kind == "mixed" {
+			cands = mixedCandidates(uint64(*seq), 1000)
+		}
+		batch, err := w.Store.CreateBatch(unit, store.NewBatch{Name: fmt.Sprintf("基准%d", *seq), Candidates: cands})
+		if err == nil {
+			_, err = w.Store.SubmitBatch(unit, batch.ID)
+		}
+		if err == nil {
+			_, err = w.Store.ApproveBatch(dept, batch.ID)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		before, cpu0 := bytesWritten(b), cpuTime()
+		b.StartTimer()
+		if _, err := w.Store.ApproveBatch(prov, batch.ID); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		written += bytesWritten(b) - before
+		cpu += cpuTime() - cpu0
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(written)/float64(b.N)/(1<<20), "MB-written/op")
+	b.ReportMetric(cpu.Seconds()*1000/float64(b.N), "cpu-ms/op")
+}
