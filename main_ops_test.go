@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -292,16 +293,34 @@ func TestCheckCommandNamesAnEditedCertificate(t *testing.T) {
 	if err != nil || !strings.Contains(out, "[操作日志哈希链 / operation-log hash chain] 通过 / OK") {
 		t.Fatalf("check of the demo with its anchor: %v\n%s", err, out)
 	}
+	// The last certificate's work unit (which no index holds) edited in the
+	// file: its first character replaced, as a hex editor would.
+	st, err = store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prov, err := st.ProvinceOrg()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := st.Certificates(store.Actor{UserID: mustUser(t, st, "demo-province"), OrgID: prov.ID}, store.CertQuery{Sort: store.SortNumber, Limit: 1})
+	st.Close()
+	if err != nil || len(all.Certs) != 1 || len(all.Certs[0].WorkUnit) < 3 {
+		t.Fatalf("the last certificate: %v %+v", err, all.Certs)
+	}
+	number, unit := all.Certs[0].Number, all.Certs[0].WorkUnit
 	db, err := bolt.Open(filepath.Join(dir, store.DBFile), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var number string
 	err = db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket([]byte("certs"))
-		k, v := b.Cursor().Last()
-		number = string(k)
-		return b.Put(k, bytes.Replace(v, []byte(`"level":`), []byte(`"level":1`), 1)) // level 3 becomes 13
+		v := b.Get([]byte(number))
+		edited := bytes.Replace(v, []byte(unit), []byte("冒"+unit[len("冒"):]), 1)
+		if bytes.Equal(edited, v) {
+			return fmt.Errorf("work unit %q not found in the record of %s", unit, number)
+		}
+		return b.Put([]byte(number), edited)
 	})
 	db.Close()
 	if err != nil {
@@ -314,4 +333,14 @@ func TestCheckCommandNamesAnEditedCertificate(t *testing.T) {
 	if err := run([]string{"check", "-data", dir, "-fast", "-anchors", anchors}); err == nil {
 		t.Error("-anchors with -fast")
 	}
+}
+
+// mustUser is the id of a user by name.
+func mustUser(t *testing.T, st *store.Store, name string) uint64 {
+	t.Helper()
+	u, err := st.UserByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.ID
 }

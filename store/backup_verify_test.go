@@ -216,12 +216,14 @@ func TestRestoreRunsTheFullCheck(t *testing.T) {
 	withStore(t, edited, func(st *store.Store) { c = st.AllCertsForTest()[0] })
 	path := filepath.Join(edited, store.DBFile)
 	raw, _ := os.ReadFile(path)
-	raw = bytes.ReplaceAll(raw, []byte(`"number":"`+c.Number+`","name":"`+c.Name), []byte(`"number":"`+c.Number+`","name":"冒`+c.Name[len("冒"):]))
+	ed := c
+	ed.Name = "冒" + c.Name[len("冒"):]
+	raw = bytes.ReplaceAll(raw, store.CertRecordForTest(c), store.CertRecordForTest(ed))
 	if err := os.WriteFile(path, raw, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	archive, _ := os.ReadFile(backupOf(t, edited).Path)
-	if _, err := restoreInto(t, archive); err == nil || !strings.Contains(err.Error(), "cert_idx") {
+	if _, err := restoreInto(t, archive); err == nil || !strings.Contains(err.Error(), "cert_ix") {
 		t.Errorf("edited name: %v", err)
 	}
 

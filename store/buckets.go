@@ -68,13 +68,16 @@ var (
 
 	// maps: 14-digit certificate number => Certificate JSON
 	bCerts = []byte("certs")
-	// maps: field byte | scope org id (4 bytes) | value | number (7 bytes BCD)
-	// => 8-byte summary (status, print flag, occupation, level, issue day):
-	// the certificate library's indexes, one key per filterable field for
-	// the issuing organisation and each of its ancestors (cert_index.go)
-	bCertIdx = []byte("cert_idx")
+	// maps: the key of a run's first entry => the run (cert_index_runs.go):
+	// the certificate library's index entries field | province id | value |
+	// number and FIELD | issuing org | its parent | value | number, each with
+	// a 5-byte summary (status, print flag, issue day, occupation, level)
+	// (cert_index.go)
+	bCertIx = []byte("cert_ix")
 	// maps: field byte | scope org id (4 bytes) | value => uint64, how many
-	// certificates of that scope have that value (cert_index.go)
+	// certificates of that scope have that value; 'g' | scope | org |
+	// parent => uint64, the certificates of each issuer group of the scope
+	// (cert_index.go)
 	bCertCount = []byte("cert_count")
 	// maps: org id | format id => PrintFormat JSON (print_formats.go)
 	bPrintFormats = []byte("print_formats")
@@ -161,7 +164,7 @@ var allBuckets = [][]byte{
 	bMeta, bOrgs, bOrgCode, bOrgChildren, bUsers, bUserName, bOrgUsers,
 	bSessions, bUserSessions, bOccupations, bLog, bLogOrg, bLogUser, bLogOrgAction,
 	bLogSeal, bSealPending, bSealArchive, bChainAnchors, bSigningKeys,
-	bCounters, bCertHolder, bCerts, bCertIdx, bCertCount, bPrintFormats, bPrintDefault, bCertBatch, bSegments,
+	bCounters, bCertHolder, bCerts, bCertIx, bCertCount, bPrintFormats, bPrintDefault, bCertBatch, bSegments,
 	bBatches, bBatchTab, bBatchName, bBatchQueue, bBatchReviewed, bBatchLog,
 	bCandidates, bCandidateKey, bCandidateMarks, bUnderReview, bStaged,
 	bBiz, bBizOpen, bBizCert, bBizOrg, bBizQueue, bBizReviewed, bBizOverview, bBizPrint,

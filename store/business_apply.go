@@ -156,7 +156,7 @@ func applicantTx(tx *bolt.Tx, a Actor) (User, Org, error) {
 // may apply for: valid, and without another open business.
 func applyCertTx(tx *bolt.Tx, own Org, number string, self uint64) (Certificate, error) {
 	var c Certificate
-	if err := getJSON(tx.Bucket(bCerts), []byte(number), &c); err != nil {
+	if err := getCert(tx.Bucket(bCerts), []byte(number), &c); err != nil {
 		return Certificate{}, fmt.Errorf("certificate %s: %w", number, err)
 	}
 	if c.OrgID != own.ID {

@@ -390,7 +390,7 @@ func (s *Store) BusinessPrints(a Actor, offset, limit int) (BizPrintPage, error)
 				continue
 			}
 			var cert Certificate
-			if err := getJSON(tx.Bucket(bCerts), k[8:], &cert); err != nil {
+			if err := getCert(tx.Bucket(bCerts), k[8:], &cert); err != nil {
 				return err
 			}
 			b, err := getBusinessTx(tx, btoi(v))

@@ -241,7 +241,7 @@ func (s *Store) reviewBusiness(a Actor, id uint64, action BizAction, reason stri
 // cancels. Every index and counter moves with it.
 func (s *Store) applyBizTx(tx *bolt.Tx, u User, own Org, b *Business) error {
 	var c Certificate
-	if err := getJSON(tx.Bucket(bCerts), []byte(b.Number), &c); err != nil {
+	if err := getCert(tx.Bucket(bCerts), []byte(b.Number), &c); err != nil {
 		return fmt.Errorf("certificate %s of business %d: %w", b.Number, b.ID, err)
 	}
 	if c.Status != CertValid {

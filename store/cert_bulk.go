@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -31,9 +30,9 @@ func (s *Store) BulkLoadCertificates(n int, gen func(i int) Certificate) error {
 	holders := newArena(n)
 	batch := newArena(0)
 	fields := map[byte]*arena{}
-	for _, f := range []byte{ixAll, ixDay, ixID, ixLevel, ixName, ixOcc, ixPrinted, ixStatus} {
-		fields[f] = newArena(3 * n)
-		fields[f].buf = make([]byte, 0, 3*n*32)
+	for _, f := range ixFields {
+		fields[f] = newArena(2 * n)
+		fields[f].buf = make([]byte, 0, 2*n*32)
 	}
 	counts := map[string]int64{}
 	named := map[string]int64{}
@@ -47,7 +46,7 @@ func (s *Store) BulkLoadCertificates(n int, gen func(i int) Certificate) error {
 			return fmt.Errorf("bulk load: number %s after %s: numbers must ascend", c.Number, prev)
 		}
 		prev = c.Number
-		raw, err := json.Marshal(c)
+		raw, err := encodeCert(nil, &c)
 		if err != nil {
 			return err
 		}
@@ -66,7 +65,7 @@ func (s *Store) BulkLoadCertificates(n int, gen func(i int) Certificate) error {
 			return err
 		}
 		for _, e := range entries {
-			fields[e.key[0]].add(e.key, e.val)
+			fields[e.key[0]|0x20].add(e.key, e.val) // both cases of a field in one arena
 		}
 		for _, k := range cks {
 			counts[string(k)]++
@@ -125,8 +124,8 @@ func (s *Store) BulkLoadCertificates(n int, gen func(i int) Certificate) error {
 	if err := s.appendSorted(bCertBatch, batch); err != nil {
 		return err
 	}
-	for _, f := range []byte{ixAll, ixDay, ixID, ixLevel, ixName, ixOcc, ixPrinted, ixStatus} {
-		if err := s.appendSorted(bCertIdx, fields[f]); err != nil {
+	for _, f := range ixFields {
+		if err := s.appendRuns(fields[f]); err != nil {
 			return err
 		}
 		fields[f] = nil
@@ -134,11 +133,8 @@ func (s *Store) BulkLoadCertificates(n int, gen func(i int) Certificate) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		// In key order: a transaction's nodes split only at commit, so
 		// random inserts into one node would move it again and again.
-		cnt := tx.Bucket(bCertCount)
-		for _, k := range sortedKeys(counts) {
-			if err := cnt.Put([]byte(k), itob(btoi(cnt.Get([]byte(k)))+uint64(counts[k]))); err != nil {
-				return err
-			}
+		if err := addCountsTx(tx, counts); err != nil {
+			return err
 		}
 		for _, k := range sortedKeys(named) {
 			if _, err := incr(tx, k, named[k]); err != nil {
@@ -199,6 +195,31 @@ func mapValues(m map[byte]*arena) []*arena {
 	return out
 }
 
+// appendRuns writes an arena's sorted index entries as full runs
+// (cert_index_runs.go), in transactions of about 32 MB.
+func (s *Store) appendRuns(a *arena) error {
+	var w runWriter
+	const chunk = 32 << 20
+	for i := 0; i < a.len(); {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bCertIx)
+			b.FillPercent = 1 // appended in key order
+			for size := 0; i < a.len() && size < chunk; i++ {
+				w.add(a.key(i), a.val(i))
+				size += len(a.key(i)) + sumLen
+			}
+			if i == a.len() {
+				w.flush()
+			}
+			return w.write(b)
+		})
+		if err != nil {
+			return fmt.Errorf("bulk load index: %w", err)
+		}
+	}
+	return nil
+}
+
 // appendSorted writes an arena's sorted pairs in transactions of about
 // 32 MB, with full pages as the keys arrive in order.
 func (s *Store) appendSorted(bucket []byte, a *arena) error {
@@ -207,6 +228,9 @@ func (s *Store) appendSorted(bucket []byte, a *arena) error {
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucket)
 			b.FillPercent = 0.9
+			if bytes.Equal(bucket, bCerts) {
+				b.FillPercent = 1 // later numbers come after these
+			}
 			size := 0
 			for ; i < a.len() && size < chunk; i++ {
 				k, v := a.key(i), a.val(i)

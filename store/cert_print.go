@@ -56,7 +56,7 @@ func ownCertsTx(tx *bolt.Tx, own Org, numbers []string, validOnly bool) ([]Certi
 	out := make([]Certificate, 0, len(numbers))
 	for _, n := range numbers {
 		var c Certificate
-		if err := getJSON(tx.Bucket(bCerts), []byte(n), &c); err != nil {
+		if err := getCert(tx.Bucket(bCerts), []byte(n), &c); err != nil {
 			return nil, fmt.Errorf("certificate %s: %w", n, err)
 		}
 		if c.OrgID != own.ID {

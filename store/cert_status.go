@@ -73,7 +73,7 @@ func provinceStatusActorTx(tx *bolt.Tx, a Actor, number string) (User, Org, Cert
 		return User{}, Org{}, Certificate{}, ErrForbidden
 	}
 	var c Certificate
-	if err := getJSON(tx.Bucket(bCerts), []byte(number), &c); err != nil {
+	if err := getCert(tx.Bucket(bCerts), []byte(number), &c); err != nil {
 		return User{}, Org{}, Certificate{}, fmt.Errorf("certificate %s: %w", number, err)
 	}
 	return u, own, c, nil

@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -239,7 +238,7 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 		go func() {
 			for c := e; c < len(chunks); c += encoders {
 				for k := c * chunk; k < min((c+1)*chunk, len(order)); k++ {
-					raws[k], encErrs[k] = json.Marshal(certs[order[k]])
+					raws[k], encErrs[k] = encodeCert(nil, &certs[order[k]])
 					if encErrs[k] == nil {
 						_, encErrs[k] = sealRow(seals[k*sealRowLen:k*sealRowLen], &certs[order[k]])
 					}
@@ -316,11 +315,7 @@ func putIndexFill(b *bolt.Bucket, k []byte) error {
 // putCertTx stores a certificate record (its indexes are the caller's) and
 // queues its content hash for the log entry of the transaction (chain.go).
 func (s *Store) putCertTx(tx *bolt.Tx, c Certificate) error {
-	raw, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	if err := tx.Bucket(bCerts).Put([]byte(c.Number), raw); err != nil {
+	if err := putCert(tx.Bucket(bCerts), &c); err != nil {
 		return err
 	}
 	return sealCertTx(tx, &c)
@@ -361,7 +356,7 @@ type MonthCount struct {
 func (s *Store) Certificate(viewer Org, number string) (Certificate, error) {
 	var c Certificate
 	err := s.db.View(func(tx *bolt.Tx) error {
-		if err := getJSON(tx.Bucket(bCerts), []byte(number), &c); err != nil {
+		if err := getCert(tx.Bucket(bCerts), []byte(number), &c); err != nil {
 			return err
 		}
 		if !certInScope(viewer, c) {
@@ -392,7 +387,7 @@ func (s *Store) BatchCertificates(viewer Org, batchID uint64) ([]Certificate, er
 		c := tx.Bucket(bCertBatch).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			var cert Certificate
-			if err := getJSON(tx.Bucket(bCerts), k[8:], &cert); err != nil {
+			if err := getCert(tx.Bucket(bCerts), k[8:], &cert); err != nil {
 				return err
 			}
 			if !certInScope(viewer, cert) {
@@ -409,7 +404,7 @@ func (s *Store) BatchCertificates(viewer Org, batchID uint64) ([]Certificate, er
 // Certificates returns one page of the certificate library of the actor's
 // scope (docs/certificates.md): a unit or 省直所 its own, a dept its units', the
 // province all; q.OrgID narrows it to an organisation inside that scope
-// (anything else is ErrNotFound). Every filter is answered from bCertIdx.
+// (anything else is ErrNotFound). Every filter is answered from bCertIx.
 func (s *Store) Certificates(a Actor, q CertQuery) (CertPage, error) {
 	return s.certificates(a, q, MaxCertPage)
 }
@@ -467,6 +462,6 @@ func (s *Store) PublicCertificate(number string) (Certificate, error) {
 	if len(number) != 14 {
 		return c, ErrNotFound
 	}
-	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bCerts), []byte(number), &c) })
+	err := s.db.View(func(tx *bolt.Tx) error { return getCert(tx.Bucket(bCerts), []byte(number), &c) })
 	return c, err
 }

@@ -72,7 +72,7 @@ func startChainTx(tx *bolt.Tx) error {
 	}
 	err := tx.Bucket(bCerts).ForEach(func(k, v []byte) error {
 		var cert Certificate
-		if err := json.Unmarshal(v, &cert); err != nil {
+		if err := decodeCert(k, v, &cert); err != nil {
 			return fmt.Errorf("certificate %s: %w", k, err)
 		}
 		var err error

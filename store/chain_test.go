@@ -242,17 +242,29 @@ func be(id uint64) []byte {
 }
 
 // rewriteJSON decodes a stored record into a map, changes it and stores it
-// back under the same key.
+// back under the same key (a certificate through the JSON of its fields, in
+// its stored format).
 func rewriteJSON(tx *bolt.Tx, bucket string, k []byte, change func(m map[string]any)) error {
 	b := tx.Bucket([]byte(bucket))
+	raw := b.Get(k)
+	var err error
+	if bucket == "certs" {
+		if raw, err = store.CertRecordAsJSONForTest(k, raw); err != nil {
+			return err
+		}
+	}
 	var m map[string]any
-	if err := json.Unmarshal(b.Get(k), &m); err != nil {
+	if err := json.Unmarshal(raw, &m); err != nil {
 		return fmt.Errorf("%s %x: %w", bucket, k, err)
 	}
 	change(m)
-	raw, err := json.Marshal(m)
-	if err != nil {
+	if raw, err = json.Marshal(m); err != nil {
 		return err
+	}
+	if bucket == "certs" {
+		if raw, err = store.CertRecordFromJSONForTest(raw); err != nil {
+			return err
+		}
 	}
 	return b.Put(k, raw)
 }
@@ -317,7 +329,11 @@ func TestChainCheckNamesEditedRecords(t *testing.T) {
 		}, w.approveEntry.ID, w.approved[4]},
 		{"certificate added", func(tx *bolt.Tx) error {
 			var m map[string]any
-			if err := json.Unmarshal(tx.Bucket([]byte("certs")).Get([]byte(w.approved[4])), &m); err != nil {
+			js, err := store.CertRecordAsJSONForTest([]byte(w.approved[4]), tx.Bucket([]byte("certs")).Get([]byte(w.approved[4])))
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(js, &m); err != nil {
 				return err
 			}
 			m["number"] = "26340101259999"

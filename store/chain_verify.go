@@ -235,7 +235,7 @@ func verifyChainTx(tx *bolt.Tx, anchorFiles []ChainAnchor, r *ChainReport) error
 		number := string(k)
 		r.Certificates++
 		var cert Certificate
-		if err := json.Unmarshal(v, &cert); err != nil {
+		if err := decodeCert(k, v, &cert); err != nil {
 			r.add(0, number, fmt.Sprintf("证书 %s 的记录无法读取（被改动）", number), fmt.Sprintf("certificate %s does not decode (altered)", number))
 			delete(seals, number)
 			return nil

@@ -46,6 +46,11 @@ type derivedSet struct {
 	// pure says the cert hook reads nothing but its certificate: it runs on
 	// the decoding workers, each folding into its own digests.
 	pure bool
+	// runs says the bucket stores the set's entries in runs
+	// (cert_index_runs.go): the check compares the entries, and a run that
+	// does not decode, holds entries out of order or of another group than
+	// its first counts as a damaged entry of its partition.
+	runs bool
 	what string // what the set is, in Chinese
 
 	org     func(o *Org, emit emitFn)
@@ -213,7 +218,7 @@ func derivedSets(w *checkWorld) []*derivedSet {
 				}
 				return nil
 			}},
-		{bucket: bCertIdx, partLen: 5, usesIndex: true, pure: true, what: "证书库索引",
+		{bucket: bCertIx, partLen: 5, usesIndex: true, pure: true, runs: true, what: "证书库索引",
 			cert: func(c *certIn, emit emitFn) error {
 				for _, e := range c.ix {
 					emit(e.key, e.val)
@@ -513,13 +518,12 @@ func (s *setState) diffPartition(b *bolt.Bucket, part uint64, exp []int, d *keyD
 		}
 		return
 	}
-	c := b.Cursor()
-	var k, v []byte
-	if lo == nil {
-		k, v = c.First()
-	} else {
-		k, v = c.Seek(lo)
-	}
+	step, damaged, k, v := s.storedFrom(b, lo)
+	defer func() {
+		if err := damaged(); err != nil && len(d.examples) < 9 {
+			d.examples = append(d.examples, "损坏 damaged: "+err.Error())
+		}
+	}()
 	for {
 		var ek, ev []byte
 		if i < len(exp) {
@@ -527,11 +531,11 @@ func (s *setState) diffPartition(b *bolt.Bucket, part uint64, exp []int, d *keyD
 		}
 		inRange := k != nil && bytes.HasPrefix(k, lo)
 		if inRange && s.set.part(k) != part {
-			k, v = c.Next()
+			k, v = step()
 			continue
 		}
 		if inRange && s.set.counter && zeroCounter(v) {
-			k, v = c.Next()
+			k, v = step()
 			continue
 		}
 		switch {
@@ -542,26 +546,54 @@ func (s *setState) diffPartition(b *bolt.Bucket, part uint64, exp []int, d *keyD
 			i++
 		case ek == nil || bytes.Compare(ek, k) > 0:
 			add(&d.extra, "多余 extra", k, v)
-			k, v = c.Next()
+			k, v = step()
 		default:
 			if !bytes.Equal(ev, v) {
 				add(&d.wrong, "值不符 wrong value", k, v)
 				d.examples[len(d.examples)-1] += "（应为 should be " + readableValue(s.set, ev) + "）"
 			}
 			i++
-			k, v = c.Next()
+			k, v = step()
 		}
 	}
+}
+
+// storedFrom reads the set's entries of bucket b from key lo on: the first
+// entry, and step for each next one (nil at the end). For a set stored in
+// runs the entries are those of the runs, and damaged reports a run that
+// did not decode (the reading stops there).
+func (s *setState) storedFrom(b *bolt.Bucket, lo []byte) (step func() ([]byte, []byte), damaged func() error, k, v []byte) {
+	if s.set.runs {
+		rc := newRunCursor(b)
+		if lo == nil {
+			k, v = rc.first()
+		} else {
+			k, v = rc.seek(lo)
+		}
+		return rc.next, func() error { return rc.err }, k, v
+	}
+	c := b.Cursor()
+	if lo == nil {
+		k, v = c.First()
+	} else {
+		k, v = c.Seek(lo)
+	}
+	return c.Next, func() error { return nil }, k, v
 }
 
 // readableKey shows a key of a set for people: known layouts by their
 // parts, anything else as text where it is text and hex where not.
 func readableKey(d *derivedSet, k, v []byte) string {
 	switch string(d.bucket) {
-	case string(bCertIdx):
-		if len(k) >= 12 {
+	case string(bCertIx):
+		g := len(groupOf(k))
+		if len(k) >= g+7 && g == 9 {
+			return fmt.Sprintf("字段 field %q 发证机构 issuer %d 上级 parent %d 值 value %s 证书 cert %s", k[0], btoi(append(make([]byte, 4), k[1:5]...)),
+				btoi(append(make([]byte, 4), k[5:9]...)), readableBytes(k[g:len(k)-7]), unpackNumber(k[len(k)-7:]))
+		}
+		if len(k) >= g+7 {
 			return fmt.Sprintf("字段 field %q 机构 org %d 值 value %s 证书 cert %s", k[0], btoi(append(make([]byte, 4), k[1:5]...)),
-				readableBytes(k[5:len(k)-7]), unpackNumber(k[len(k)-7:]))
+				readableBytes(k[g:len(k)-7]), unpackNumber(k[len(k)-7:]))
 		}
 	case string(bCertCount):
 		if len(k) >= 5 {

@@ -406,7 +406,7 @@ func (w *checkWorld) pass() error {
 // goroutine.
 type certRec struct {
 	k, raw []byte
-	lean   leanCertificate
+	cert   Certificate
 	err    error
 	in     certIn
 }
@@ -514,10 +514,10 @@ func (w *checkWorld) passCerts() {
 						if rec.raw == nil {
 							continue
 						}
-						if rec.err = json.Unmarshal(rec.raw, &rec.lean); rec.err != nil {
+						if rec.err = decodeCert(rec.k, rec.raw, &rec.cert); rec.err != nil {
 							continue
 						}
-						c := &rec.lean.Certificate
+						c := &rec.cert
 						rec.in.Certificate = c
 						if needIx {
 							rec.in.ix, rec.in.counts, rec.in.ixErr = certIndex(c)
@@ -554,7 +554,7 @@ func (w *checkWorld) passCerts() {
 				w.badRecord(bCerts, k, rec.err)
 				continue
 			}
-			cert := &rec.lean.Certificate
+			cert := &rec.cert
 			if string(k) != cert.Number {
 				w.wrongKey(bCerts, k, "证书 certificate "+cert.Number)
 				continue
@@ -593,28 +593,6 @@ func (w *checkWorld) passCerts() {
 		}
 	}
 }
-
-// leanCertificate decodes the fields of a certificate that indexes,
-// counters and rules read; the JSON is still checked whole (json.Unmarshal
-// validates all of it first), the other fields are not stored.
-type leanCertificate struct {
-	Certificate
-	Gender         skipJSON `json:"gender"`
-	WorkUnit       skipJSON `json:"work_unit"`
-	Phone          skipJSON `json:"phone,omitempty"`
-	OccupationName skipJSON `json:"occupation_name"`
-	OrgName        skipJSON `json:"org_name"`
-	Version        skipJSON `json:"version"`
-	PrintCount     skipJSON `json:"print_count,omitempty"`
-	LastPrinted    skipJSON `json:"last_printed,omitempty"`
-	LastPrintedBy  skipJSON `json:"last_printed_by,omitempty"`
-	History        skipJSON `json:"history,omitempty"`
-}
-
-// skipJSON accepts any valid JSON value and keeps nothing.
-type skipJSON struct{}
-
-func (*skipJSON) UnmarshalJSON([]byte) error { return nil }
 
 // follow counts a serial of the segment (serials come in ascending order).
 func (sg *segInfo) follow(serial int) {
@@ -667,7 +645,7 @@ func (w *checkWorld) certRules(c *Certificate) {
 	certs := w.tx.Bucket(bCerts)
 	link := func(number string) *Certificate {
 		var o Certificate
-		if raw := certs.Get([]byte(number)); raw == nil || json.Unmarshal(raw, &o) != nil {
+		if getCert(certs, []byte(number), &o) != nil {
 			return nil
 		}
 		return &o
@@ -694,12 +672,12 @@ func (w *checkWorld) bizRules(b *Business) {
 		w.fault(AreaRules, "biz", id+"：类型或状态无效", idEn+": invalid kind or state")
 	}
 	var c Certificate
-	if raw := w.tx.Bucket(bCerts).Get([]byte(b.Number)); raw == nil || json.Unmarshal(raw, &c) != nil || c.OrgID != b.OrgID {
+	if getCert(w.tx.Bucket(bCerts), []byte(b.Number), &c) != nil || c.OrgID != b.OrgID {
 		w.fault(AreaRules, "biz", id+"：证书不存在或不属于申请机构", idEn+": the certificate is missing or not the applicant's")
 	}
 	if b.State == BizApproved && b.Kind == BizReissue {
 		var nc Certificate
-		if raw := w.tx.Bucket(bCerts).Get([]byte(b.NewNumber)); raw == nil || json.Unmarshal(raw, &nc) != nil || nc.Replaces != b.Number {
+		if getCert(w.tx.Bucket(bCerts), []byte(b.NewNumber), &nc) != nil || nc.Replaces != b.Number {
 			w.fault(AreaRules, "biz", id+"：补办的新证书 "+b.NewNumber+" 不存在", idEn+": the reissued certificate "+b.NewNumber+" is missing")
 		}
 	}
@@ -729,8 +707,7 @@ func (w *checkWorld) stagedRules() {
 			ok := len(k) == 8+14 && len(v) == 8
 			if ok {
 				var c Certificate
-				raw := w.tx.Bucket(bCerts).Get(k[8:])
-				ok = raw != nil && json.Unmarshal(raw, &c) == nil && c.OrgID == btoi(k) && w.tx.Bucket(bBiz).Get(v) != nil
+				ok = getCert(w.tx.Bucket(bCerts), k[8:], &c) == nil && c.OrgID == btoi(k) && w.tx.Bucket(bBiz).Get(v) != nil
 			}
 			if !ok {
 				w.fault(AreaRules, "biz-print", "biz_print：业务打印列表中的 "+readableBytes(k)+" 不指向本机构的证书或业务", "biz_print: entry "+readableBytes(k)+" does not point at a certificate of its org and a business")

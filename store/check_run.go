@@ -173,8 +173,47 @@ func walkActual(tx *bolt.Tx, s *setState) {
 	} else {
 		k, v = cur.Seek(s.set.prefix)
 	}
+	if s.set.runs {
+		walkRuns(cur, k, v, s)
+		return
+	}
 	for ; k != nil && bytes.HasPrefix(k, s.set.prefix); k, v = cur.Next() {
 		s.foldActual(k, v)
+	}
+}
+
+// damagedRun is the value folded for a run that does not decode or breaks
+// the order of the entries: no entry has it, so its partition differs.
+var damagedRun = []byte("\xffdamaged run")
+
+// walkRuns folds the entries of a bucket of runs from k, v on, each run
+// checked: it decodes, its entries ascend from the previous run's last and
+// stay in the group of its first.
+func walkRuns(cur *bolt.Cursor, k, v []byte, s *setState) {
+	var r run
+	var last []byte
+	for ; k != nil && bytes.HasPrefix(k, s.set.prefix); k, v = cur.Next() {
+		if err := r.decode(k, v); err != nil || r.n() == 0 {
+			s.foldActual(k, damagedRun)
+			continue
+		}
+		group := groupOf(r.key(0))
+		ok := true
+		for i := 0; i < r.n(); i++ {
+			ek := r.key(i)
+			if (last != nil && bytes.Compare(ek, last) <= 0) || !bytes.HasPrefix(ek, group) {
+				ok = false
+			}
+			last = ek
+		}
+		last = bytes.Clone(last)
+		if !ok {
+			s.foldActual(k, damagedRun)
+			continue
+		}
+		for i := 0; i < r.n(); i++ {
+			s.foldActual(r.key(i), r.sum(i))
+		}
 	}
 }
 
@@ -442,6 +481,14 @@ func rewritePartition(db *bolt.DB, s *setState, part uint64) error {
 		err := db.Update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(s.set.bucket)
 			b.FillPercent = 0.9
+			if s.set.runs {
+				var rw runWriter
+				for end := min(i+perTx, len(idx)); i < end; i++ {
+					rw.add(s.got.key(idx[i]), s.got.val(idx[i]))
+				}
+				rw.flush()
+				return rw.write(b)
+			}
 			for end := min(i+perTx, len(idx)); i < end; i++ {
 				k, v := s.got.key(idx[i]), s.got.val(idx[i])
 				if v == nil {

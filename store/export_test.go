@@ -1,9 +1,14 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"certreg/idcard"
 )
 
 // Test-only doors into the store's internals.
@@ -50,7 +55,7 @@ func (s *Store) AllCertsForTest() []Certificate {
 	_ = s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bCerts).ForEach(func(k, v []byte) error {
 			var c Certificate
-			if err := jsonUnmarshal(v, &c); err != nil {
+			if err := decodeCert(k, v, &c); err != nil {
 				return err
 			}
 			out = append(out, c)
@@ -68,10 +73,12 @@ func SetQueryLimitsForTest(gather, budget, top int) func() {
 	return func() { gatherCap, countBudget, topCap = g, b, t }
 }
 
-// IndexCountForTest counts the keys of the certificate indexes.
+// IndexCountForTest counts the entries of the certificate library's index.
 func (s *Store) IndexCountForTest() int {
 	n := 0
-	_ = s.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bCertIdx).Stats().KeyN; return nil })
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		return forEachIxEntry(tx.Bucket(bCertIx), func(k, sum []byte) error { n++; return nil })
+	})
 	return n
 }
 
@@ -81,17 +88,19 @@ func (s *Store) IndexCountForTest() int {
 func (s *Store) RebuildIndexForTest() (before, after map[string]string, err error) {
 	dump := func(tx *bolt.Tx) map[string]string {
 		m := map[string]string{}
-		for _, name := range [][]byte{bCertIdx, bCertCount} {
-			_ = tx.Bucket(name).ForEach(func(k, v []byte) error {
-				m[string(name)+"|"+string(k)] = string(v)
-				return nil
-			})
-		}
+		_ = forEachIxEntry(tx.Bucket(bCertIx), func(k, v []byte) error {
+			m[string(bCertIx)+"|"+string(k)] = string(v)
+			return nil
+		})
+		_ = tx.Bucket(bCertCount).ForEach(func(k, v []byte) error {
+			m[string(bCertCount)+"|"+string(k)] = string(v)
+			return nil
+		})
 		return m
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		before = dump(tx)
-		for _, name := range [][]byte{bCertIdx, bCertCount} {
+		for _, name := range [][]byte{bCertIx, bCertCount} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
 			}
@@ -101,7 +110,7 @@ func (s *Store) RebuildIndexForTest() (before, after map[string]string, err erro
 		}
 		err := tx.Bucket(bCerts).ForEach(func(k, v []byte) error {
 			var c Certificate
-			if err := jsonUnmarshal(v, &c); err != nil {
+			if err := decodeCert(k, v, &c); err != nil {
 				return err
 			}
 			return reindexCertTx(tx, nil, &c)
@@ -120,7 +129,7 @@ func TracePlansForTest(fn func(format string, args ...any)) { tracePlan = fn }
 func (s *Store) SupersedeForTest(number, newNumber string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		var c Certificate
-		if err := getJSON(tx.Bucket(bCerts), []byte(number), &c); err != nil {
+		if err := getCert(tx.Bucket(bCerts), []byte(number), &c); err != nil {
 			return err
 		}
 		c.ReplacedBy = newNumber
@@ -217,4 +226,151 @@ func SigningSeedForTest(s *Store) []byte {
 func SetChainOffForTest(off bool) func() {
 	chainOff = off
 	return func() { chainOff = false }
+}
+
+// oldCertIndex is certIndex as it was before the compact layout (schema 3):
+// one key per field and scope with an 8-byte summary (status code, print
+// flag, occupation, level digit, issue day).
+func oldCertIndex(c *Certificate) ([]ixEntry, error) {
+	num, err := packNumber(c.Number)
+	if err != nil {
+		return nil, err
+	}
+	val := make([]byte, 8)
+	val[0] = statusCode(c.Status)
+	val[1] = '0'
+	if c.Printed {
+		val[1] = '1'
+	}
+	copy(val[2:5], fmt.Sprintf("%-3.3s", c.Occupation))
+	val[5] = byte('0' + c.Level)
+	binary.BigEndian.PutUint16(val[6:8], dayNumber(c.IssueDate))
+	name := append([]byte(NormalizeName(c.Name)), 0)
+	id := []byte(idcard.Normalize(c.IDNumber))
+	var entries []ixEntry
+	for _, id64 := range c.Scopes() {
+		sc := scopeBytes(id64)
+		add := func(field byte, value []byte) {
+			entries = append(entries, ixEntry{key(field1(field), sc, value, num), val})
+		}
+		add(ixAll, nil)
+		add(ixDay, val[6:8])
+		add(ixOcc, []byte(c.Occupation))
+		add(ixLevel, val[5:6])
+		if c.Status != CertValid {
+			add(ixStatus, val[0:1])
+		}
+		add(ixPrinted, val[1:2])
+		add(ixName, name)
+		add(ixID, id)
+	}
+	return entries, nil
+}
+
+// DowngradeForTest puts the database back in the layout before the
+// compact-layout migration (the last one): JSON records, the old index
+// (cert_idx), no runs and no issuer-group counters.
+func (s *Store) DowngradeForTest() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		old, err := tx.CreateBucket(bOldCertIdx)
+		if err != nil {
+			return err
+		}
+		certs := tx.Bucket(bCerts)
+		var all []Certificate
+		if err := certs.ForEach(func(k, v []byte) error {
+			var c Certificate
+			if err := decodeCert(k, v, &c); err != nil {
+				return err
+			}
+			all = append(all, c)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, c := range all {
+			raw, err := json.Marshal(c)
+			if err != nil {
+				return err
+			}
+			if err := certs.Put([]byte(c.Number), raw); err != nil {
+				return err
+			}
+			entries, err := oldCertIndex(&c)
+			if err != nil {
+				return err
+			}
+			for _, e := range entries {
+				if err := old.Put(e.key, e.val); err != nil {
+					return err
+				}
+			}
+		}
+		if err := resetBucketTx(tx, bCertIx); err != nil {
+			return err
+		}
+		// Statistics values as four big-endian uint32.
+		stats := tx.Bucket(bStats)
+		var keys, vals [][]byte
+		_ = stats.ForEach(func(k, v []byte) error {
+			old := make([]byte, 16)
+			for i, n := range decodeStat(v) {
+				binary.BigEndian.PutUint32(old[4*i:], uint32(n))
+			}
+			keys, vals = append(keys, append([]byte(nil), k...)), append(vals, old)
+			return nil
+		})
+		for i := range keys {
+			if err := stats.Put(keys[i], vals[i]); err != nil {
+				return err
+			}
+		}
+		cnt := tx.Bucket(bCertCount)
+		var groups [][]byte
+		_ = cnt.ForEach(func(k, _ []byte) error {
+			if k[0] == ixGroup {
+				groups = append(groups, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		for _, k := range groups {
+			if err := cnt.Delete(k); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bMeta).Put([]byte("schema"), itob(SchemaVersion-1))
+	})
+}
+
+// RecordFormatsForTest counts the records of each format ('{' JSON, 1
+// binary).
+func (s *Store) RecordFormatsForTest() map[byte]int {
+	out := map[byte]int{}
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bCerts).ForEach(func(_, v []byte) error { out[v[0]]++; return nil })
+	})
+	return out
+}
+
+// HasBucketForTest reports whether a top-level bucket exists.
+func (s *Store) HasBucketForTest(name string) bool {
+	ok := false
+	_ = s.db.View(func(tx *bolt.Tx) error { ok = tx.Bucket([]byte(name)) != nil; return nil })
+	return ok
+}
+
+// SetMigrateChunkForTest sets the records and keys per migration
+// transaction and returns a function restoring it; fail, when positive,
+// fails the migration's index step after that many transactions.
+func SetMigrateChunkForTest(n, fail int) func() {
+	old, oldFail := migrateChunk, migrateFailAfter
+	migrateChunk, migrateFailAfter = n, fail
+	return func() { migrateChunk, migrateFailAfter = old, oldFail }
+}
+
+// SetMigrationLogForTest sends the migrations' progress lines to fn.
+func SetMigrationLogForTest(fn func(msg string, args ...any)) func() {
+	old := migrationLog
+	migrationLog = fn
+	return func() { migrationLog = old }
 }

@@ -37,7 +37,8 @@ import (
 // bStats maps
 //
 //	scope | period (3 bytes) | occupation (3 bytes) | level (1 byte)
-//	  => issued, valid, cancelled, superseded (4 × uint32, big-endian)
+//	  => issued, valid, cancelled, superseded (4 uvarints, each below 2³²;
+//	     most cells count a few certificates: 4 bytes)
 //
 // Scopes:
 //
@@ -254,25 +255,39 @@ func appendTail(b []byte, t uint64) []byte {
 
 // encodeStat is a counter value; every figure must fit in 32 bits.
 func encodeStat(v statVec) ([]byte, error) {
-	out := make([]byte, 4*statMeasures)
-	for i, n := range v {
+	out := make([]byte, 0, statMeasures)
+	for _, n := range v {
 		if n < 0 || n > 1<<32-1 {
 			return nil, fmt.Errorf("statistics counter out of range: %v", v)
 		}
-		binary.BigEndian.PutUint32(out[4*i:], uint32(n))
+		out = binary.AppendUvarint(out, uint64(n))
 	}
 	return out, nil
 }
 
 func decodeStat(b []byte) statVec {
 	var v statVec
-	if len(b) < 4*statMeasures {
-		return v
+	for i := range v {
+		n, w := binary.Uvarint(b)
+		if w <= 0 {
+			return statVec{}
+		}
+		v[i], b = int64(n), b[w:]
+	}
+	return v
+}
+
+// decodeStatV3 reads a counter value as schema 3 wrote it (4 × uint32,
+// big-endian); the compact-layout migration converts them.
+func decodeStatV3(b []byte) (statVec, bool) {
+	var v statVec
+	if len(b) != 4*statMeasures {
+		return v, false
 	}
 	for i := range v {
 		v[i] = int64(binary.BigEndian.Uint32(b[4*i:]))
 	}
-	return v
+	return v, true
 }
 
 // statsAddTx counts a new certificate in its present status: issuance calls

@@ -70,7 +70,7 @@ func (s *Store) ReissueForTest(number string) (Certificate, error) {
 	var nc Certificate
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var old Certificate
-		if err := getJSON(tx.Bucket(bCerts), []byte(number), &old); err != nil {
+		if err := getCert(tx.Bucket(bCerts), []byte(number), &old); err != nil {
 			return err
 		}
 		now := s.Now()

@@ -2,12 +2,10 @@ package store
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -19,25 +17,12 @@ import (
 // replaces another (a reissue).
 func statsRebuild(tx *bolt.Tx, emitCount func(k, v []byte) error, emitOrg func(k []byte) error) error {
 	sb := newStatsBuilder(tx)
-	// Only the fields the counters need are decoded.
-	var c struct {
-		Number     string     `json:"number"`
-		Occupation string     `json:"occupation"`
-		Level      int        `json:"level"`
-		OrgID      uint64     `json:"org_id"`
-		OrgPath    []uint64   `json:"org_path"`
-		Region     string     `json:"region"`
-		IssueDate  time.Time  `json:"issue_date"`
-		Status     CertStatus `json:"status"`
-		Replaces   string     `json:"replaces"`
-	}
+	var cert Certificate
 	err := tx.Bucket(bCerts).ForEach(func(k, v []byte) error {
-		c.OrgPath, c.Replaces = c.OrgPath[:0], ""
-		if err := json.Unmarshal(v, &c); err != nil {
+		if err := decodeCert(k, v, &cert); err != nil {
 			return fmt.Errorf("certificate %s: %w", k, err)
 		}
-		return sb.add(&Certificate{Number: c.Number, Occupation: c.Occupation, Level: c.Level, OrgID: c.OrgID, OrgPath: c.OrgPath,
-			Region: c.Region, IssueDate: c.IssueDate, Status: c.Status, Replaces: c.Replaces})
+		return sb.add(&cert)
 	})
 	if err != nil {
 		return err

@@ -62,6 +62,11 @@ type Store struct {
 	signing *signer
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// compactAfterOpen: a migration left most of the file free.
+	compactAfterOpen bool
+	// statsRebuilt: migration 3 built the statistics counters in this
+	// start, in the current format.
+	statsRebuilt bool
 }
 
 // DBFile is the name of the database file inside the data directory.
@@ -80,6 +85,7 @@ func Open(dir string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	_ = os.Remove(filepath.Join(dir, DBFile+".compact")) // left by a compaction cut short
 	fd, err := files.Open(dir)
 	if err != nil {
 		db.Close()
@@ -89,6 +95,13 @@ func Open(dir string) (*Store, error) {
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if s.compactAfterOpen {
+		s.compactAfterOpen = false
+		if err := s.compactFile(); err != nil {
+			s.db.Close()
+			return nil, fmt.Errorf("compact the database after migration: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -112,44 +125,65 @@ func (s *Store) Ping() error {
 // migrations transform stored data; they run in order and each must be
 // idempotent. Index i brings the schema from version i to i+1. Buckets are
 // not migrations: every bucket declared in buckets.go is created at each open.
+// A nil entry is a migration too large for one transaction: chunked[i]
+// runs it in transactions of its own, and the schema moves after it.
 var migrations = []func(tx *bolt.Tx) error{
 	func(tx *bolt.Tx) error { return nil }, // 1: the initial layout
 	rebuildRegistrationsTx,                 // 2: batches in the businesses' overview
 	rebuildStatsTx,                         // 3: statistics counters (stats.go)
 	startChainTx,                           // 4: the operation log's hash chain (chain.go)
+	nil,                                    // 5: compact certificate records and index (cert_migrate.go)
+}
+
+var chunked = map[int]func(s *Store) error{
+	4: (*Store).migrateCompactLayout,
 }
 
 // SchemaVersion is the version this binary brings the database to.
 var SchemaVersion = uint64(len(migrations))
 
 func (s *Store) migrate() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(bMeta)
-		if err != nil {
-			return err
-		}
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return fmt.Errorf("create bucket %s: %w", name, err)
-			}
-		}
+	for {
 		var v uint64
-		if raw := meta.Get([]byte("schema")); raw != nil {
-			v = btoi(raw)
-		}
-		if v > SchemaVersion {
-			return fmt.Errorf("database schema %d is newer than this binary (%d)", v, SchemaVersion)
-		}
-		for ; v < SchemaVersion; v++ {
-			if err := migrations[v](tx); err != nil {
-				return fmt.Errorf("migration %d: %w", v+1, err)
-			}
-			if err := meta.Put([]byte("schema"), itob(v+1)); err != nil {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			meta, err := tx.CreateBucketIfNotExists(bMeta)
+			if err != nil {
 				return err
 			}
+			for _, name := range allBuckets {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return fmt.Errorf("create bucket %s: %w", name, err)
+				}
+			}
+			if raw := meta.Get([]byte("schema")); raw != nil {
+				v = btoi(raw)
+			}
+			if v > SchemaVersion {
+				return fmt.Errorf("database schema %d is newer than this binary (%d)", v, SchemaVersion)
+			}
+			for ; v < SchemaVersion && migrations[v] != nil; v++ {
+				if err := migrations[v](tx); err != nil {
+					return fmt.Errorf("migration %d: %w", v+1, err)
+				}
+				if v == 2 {
+					s.statsRebuilt = true
+				}
+				if err := meta.Put([]byte("schema"), itob(v+1)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil || v == SchemaVersion {
+			return err
 		}
-		return nil
-	})
+		if err := chunked[int(v)](s); err != nil {
+			return fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put([]byte("schema"), itob(v+1)) }); err != nil {
+			return err
+		}
+	}
 }
 
 // Schema returns the stored schema version.

@@ -42,12 +42,12 @@ func certificatesUseOccupationTx(tx *bolt.Tx, code string, level int) string {
 		return ""
 	}
 	// Per occupation and level there is no counter: walk this occupation's
-	// index keys only and read their summaries.
-	c := tx.Bucket(bCertIdx).Cursor()
+	// index entries only and read their summaries.
+	rc := newRunCursor(tx.Bucket(bCertIx))
 	prefix := key(field1(ixOcc), sc, []byte(code))
 	n := 0
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if len(v) == 8 && v[5] == byte('0'+level) {
+	for k, v := rc.seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = rc.next() {
+		if ol := sumOccLevel(v); ol != noOccLevel && int(ol%10) == level {
 			n++
 		}
 	}
