@@ -360,3 +360,131 @@ func TestCertificateQueryScopeAndValidation(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// walk pages through a query with Next cursors and returns every row.
+func (lw *libraryWorld) walk(t *testing.T, user string, q store.CertQuery) ([]string, int) {
+	t.Helper()
+	a := lw.w.Actor(t, user)
+	var got []string
+	pages := 0
+	for {
+		page, err := lw.w.Store.Certificates(a, q)
+		if err != nil {
+			t.Fatalf("%s %+v: %v", user, q, err)
+		}
+		pages++
+		got = append(got, numbers(page.Certs)...)
+		if !page.More || page.Next == "" || pages > 1000 {
+			return got, pages
+		}
+		q.After, q.Offset = page.Next, 0
+	}
+}
+
+// Following the Next cursor from the first page lists every match once, in
+// order, whatever the plan; Before from a page gives the page before it.
+func TestCursorPagingListsEveryRow(t *testing.T) {
+	lw := newLibrary(t, 240)
+	c := lw.certs[len(lw.certs)/3]
+	for _, limits := range [][3]int{{5000, 20000, 40000}, {40, 300, 40000}} {
+		restore := store.SetQueryLimitsForTest(limits[0], limits[1], limits[2])
+		for _, tc := range []struct {
+			user string
+			q    store.CertQuery
+		}{
+			{"demo-province", store.CertQuery{Limit: 37}},
+			{"demo-province", store.CertQuery{Sort: store.SortNumber, Asc: true, Limit: 50}},
+			{"demo-province", store.CertQuery{Occupation: "012", Sort: store.SortNumber, Limit: 20}},
+			{"demo-province", store.CertQuery{Occupation: "012", Printed: "no", Limit: 20}},
+			{"demo-province", store.CertQuery{Name: "王", Limit: 15}},
+			{"demo-province", store.CertQuery{IDNumber: c.IDNumber[:6], Asc: true, Limit: 25}},
+			{"demo-province", store.CertQuery{From: c.IssueDate.AddDate(0, 0, -40), To: c.IssueDate, Limit: 20}},
+			{"demo-dept", store.CertQuery{Limit: 30}},
+			{"demo-dept", store.CertQuery{Level: 5, Sort: store.SortNumber, Limit: 30}},
+			{"demo-unit", store.CertQuery{Status: store.CertValid, Limit: 45}},
+		} {
+			got, pages := lw.walk(t, tc.user, tc.q)
+			first, _ := lw.w.Store.Certificates(lw.w.Actor(t, tc.user), tc.q)
+			scope := lw.w.Actor(t, tc.user).OrgID
+			want := numbers(lw.expect(scope, tc.q, first.Order))
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %+v (order %s): %d rows in %d pages, want %d\n got %v\nwant %v", tc.user, tc.q, first.Order, len(got), pages, len(want), got, want)
+				continue
+			}
+			// Back from the third page.
+			if len(want) > 3*tc.q.Limit {
+				q := tc.q
+				q.After = first.Next
+				second, _ := lw.w.Store.Certificates(lw.w.Actor(t, tc.user), q)
+				q.After = second.Next
+				third, _ := lw.w.Store.Certificates(lw.w.Actor(t, tc.user), q)
+				q.After, q.Before = "", third.Prev
+				back, err := lw.w.Store.Certificates(lw.w.Actor(t, tc.user), q)
+				if err != nil || !reflect.DeepEqual(numbers(back.Certs), numbers(second.Certs)) {
+					t.Errorf("%s %+v: before the third page %v (%v), want the second %v", tc.user, tc.q, numbers(back.Certs), err, numbers(second.Certs))
+				}
+			}
+		}
+		restore()
+	}
+	// A cursor that is not one is a validation error.
+	for _, bad := range []string{"x", "d:zz", "q:0102030405060708", "n:01"} {
+		_, err := lw.w.Store.Certificates(lw.w.Actor(t, "demo-province"), store.CertQuery{After: bad})
+		var ve *store.ValidationError
+		if !errors.As(err, &ve) || ve.Field != "page" {
+			t.Errorf("cursor %q: %v", bad, err)
+		}
+	}
+}
+
+// A page asked for by number starts at most maxDepth rows from either end
+// of the list; deeper, the message asks to narrow the query, and cursors
+// still go on.
+func TestDeepPagesByNumberAreRefused(t *testing.T) {
+	lw := newLibrary(t, 240)
+	defer store.SetScanLimitsForTest(40000, 100)()
+	a := lw.w.Actor(t, "demo-province")
+	all, _ := lw.w.Store.Certificates(a, store.CertQuery{})
+	if all.Total < 400 {
+		t.Fatalf("only %d certificates", all.Total)
+	}
+	_, err := lw.w.Store.Certificates(a, store.CertQuery{Offset: 200, Limit: 20})
+	var ve *store.ValidationError
+	if !errors.As(err, &ve) || ve.Field != "page" || !strings.Contains(ve.Message, "只能按页码查看前 100 条和最后 100 条结果") || !strings.Contains(ve.Message, "请增加查询条件") {
+		t.Fatalf("deep page: %v", err)
+	}
+	// Near the end (read backwards) and within the depth: answered.
+	lw.check(t, "demo-province", store.CertQuery{Offset: all.Total - 30, Limit: 20})
+	lw.check(t, "demo-province", store.CertQuery{Offset: 100, Limit: 20})
+	// A combination without an exact total cannot be read from the end.
+	if _, err := lw.w.Store.Certificates(a, store.CertQuery{Occupation: "012", Printed: "yes", Offset: 150}); !errors.As(err, &ve) {
+		t.Errorf("deep page of a combination: %v", err)
+	}
+	// Cursors go past the depth.
+	got, _ := lw.walk(t, "demo-province", store.CertQuery{Limit: 100})
+	if len(got) != all.Total {
+		t.Errorf("cursor walk: %d rows, want %d", len(got), all.Total)
+	}
+}
+
+// A rare combination that does not fill its page within the scan budget
+// answers what it found, marked Partial, and its Next cursor goes on from
+// where the walk stopped: walking on finds every match.
+func TestScanBudgetMarksPartialPages(t *testing.T) {
+	lw := newLibrary(t, 240)
+	defer store.SetQueryLimitsForTest(0, 50, 0)()
+	defer store.SetScanLimitsForTest(60, 10000)()
+	q := store.CertQuery{Level: 1, Printed: "no", Limit: 20}
+	page, err := lw.w.Store.Certificates(lw.w.Actor(t, "demo-province"), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !page.Partial || page.Scanned > 60+200 {
+		t.Fatalf("partial %v after %d entries, %d rows", page.Partial, page.Scanned, len(page.Certs))
+	}
+	got, _ := lw.walk(t, "demo-province", q)
+	want := numbers(lw.expect(lw.w.Actor(t, "demo-province").OrgID, q, store.SortDate))
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("walk: %d rows, want %d", len(got), len(want))
+	}
+}

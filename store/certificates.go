@@ -429,26 +429,29 @@ func (s *Store) CertificatesForExport(a Actor, q CertQuery) ([]Certificate, erro
 
 func (s *Store) certificates(a Actor, q CertQuery, maxLimit int) (CertPage, error) {
 	var page CertPage
-	err := s.db.View(func(tx *bolt.Tx) error {
-		u, own, err := actorTx(tx, a)
-		if err != nil {
-			return err
+	u, own, err := s.actorView(a)
+	if err != nil {
+		return page, err
+	}
+	if !u.Can(own.Type, CapCertView) {
+		return page, ErrForbidden
+	}
+	scope := own.ID
+	if q.OrgID != 0 && q.OrgID != own.ID {
+		o, err := s.Org(q.OrgID)
+		if err != nil || !own.Contains(o) {
+			return page, ErrNotFound
 		}
-		if !u.Can(own.Type, CapCertView) {
-			return ErrForbidden
-		}
-		scope := own.ID
-		if q.OrgID != 0 && q.OrgID != own.ID {
-			o, err := orgTx(tx, q.OrgID)
-			if err != nil || !own.Contains(o) {
-				return ErrNotFound
-			}
-			scope = o.ID
-		}
-		f, err := q.normalise(scope, maxLimit)
-		if err != nil {
-			return err
-		}
+		scope = o.ID
+	}
+	f, err := q.normalise(scope, maxLimit)
+	if err != nil {
+		return page, err
+	}
+	if maxLimit > MaxCertPage {
+		f.budget = exportBudget
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
 		page, err = queryCertsTx(tx, f)
 		return err
 	})

@@ -374,3 +374,11 @@ func SetMigrationLogForTest(fn func(msg string, args ...any)) func() {
 	migrationLog = fn
 	return func() { migrationLog = old }
 }
+
+// SetScanLimitsForTest changes the entries one page may read and how deep
+// a page may start by number, and returns a function restoring them.
+func SetScanLimitsForTest(scan, depth int) func() {
+	s, d := scanBudget, maxDepth
+	scanBudget, maxDepth = scan, depth
+	return func() { scanBudget, maxDepth = s, d }
+}

@@ -26,7 +26,7 @@ func seedOccupationsTx(tx *bolt.Tx) error {
 		return nil
 	}
 	for _, o := range data.Occupations() {
-		if err := putJSON(b, []byte(o.Code), Occupation{Code: o.Code, Name: o.Name, Levels: o.Levels}); err != nil {
+		if err := putOccupationTx(tx, Occupation{Code: o.Code, Name: o.Name, Levels: o.Levels}); err != nil {
 			return err
 		}
 	}
@@ -108,7 +108,7 @@ func (s *Store) CreateOccupation(a Actor, o Occupation) (Occupation, error) {
 		if err := uniqueOccupationNameTx(tx, o); err != nil {
 			return err
 		}
-		if err := putJSON(b, []byte(o.Code), o); err != nil {
+		if err := putOccupationTx(tx, o); err != nil {
 			return err
 		}
 		return s.logTx(tx, a, ActOccupationAdd, o.Code+" "+o.Name, levelsText(o.Levels))
@@ -198,7 +198,7 @@ func (s *Store) UpdateOccupation(a Actor, o Occupation) (Occupation, error) {
 				}
 			}
 		}
-		if err := putJSON(tx.Bucket(bOccupations), []byte(o.Code), o); err != nil {
+		if err := putOccupationTx(tx, o); err != nil {
 			return err
 		}
 		return s.logTx(tx, a, ActOccupationEdit, o.Code+" "+o.Name, levelsText(o.Levels))
@@ -230,7 +230,7 @@ func (s *Store) DeleteOccupation(a Actor, code string) error {
 				return invalid("", "「"+o.Name+"」"+why+"，不能删除")
 			}
 		}
-		if err := tx.Bucket(bOccupations).Delete([]byte(code)); err != nil {
+		if err := deleteOccupationTx(tx, code); err != nil {
 			return err
 		}
 		return s.logTx(tx, a, ActOccupationDel, o.Code+" "+o.Name, "")

@@ -211,7 +211,7 @@ func (s *Store) UpdateOrg(a Actor, id uint64, in OrgEdit) (Org, error) {
 		}
 		target.Name, target.Region, target.Contact, target.Phone, target.Address = oi.Name, oi.Region, oi.Contact, oi.Phone, oi.Address
 		o = target
-		if err := putJSON(tx.Bucket(bOrgs), itob(o.ID), o); err != nil {
+		if err := putOrgTx(tx, o); err != nil {
 			return err
 		}
 		return s.logTx(tx, a, ActOrgEdit, o.Display(), "")
@@ -244,7 +244,7 @@ func (s *Store) setOrgStatusTx(tx *bolt.Tx, a Actor, o *Org, status OrgStatus, d
 		return nil
 	}
 	o.Status = status
-	if err := putJSON(tx.Bucket(bOrgs), itob(o.ID), *o); err != nil {
+	if err := putOrgTx(tx, *o); err != nil {
 		return err
 	}
 	action := ActOrgOnline
@@ -358,7 +358,7 @@ func (s *Store) DeleteOrg(a Actor, id uint64) error {
 				return err
 			}
 		}
-		if err := tx.Bucket(bOrgs).Delete(itob(id)); err != nil {
+		if err := deleteOrgTx(tx, id); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bOrgCode).Delete([]byte(target.Code)); err != nil {
@@ -375,7 +375,7 @@ func deleteUserTx(tx *bolt.Tx, u User) error {
 	if err := deleteUserSessionsTx(tx, u.ID, nil); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bUsers).Delete(itob(u.ID)); err != nil {
+	if err := deleteUserRecordTx(tx, u.ID); err != nil {
 		return err
 	}
 	if err := tx.Bucket(bUserName).Delete([]byte(strings.ToLower(u.Username))); err != nil {

@@ -153,7 +153,7 @@ func createOrgTx(tx *bolt.Tx, in OrgInput, now time.Time) (Org, error) {
 	if tx.Bucket(bOrgCode).Get([]byte(o.Code)) != nil {
 		return Org{}, fmt.Errorf("org code %s: %w", o.Code, ErrConflict)
 	}
-	if err := putJSON(orgs, itob(id), o); err != nil {
+	if err := putOrgTx(tx, o); err != nil {
 		return Org{}, err
 	}
 	if err := tx.Bucket(bOrgCode).Put([]byte(o.Code), itob(id)); err != nil {
@@ -183,9 +183,15 @@ func subset(a, b Scope) bool {
 
 // Org returns an organisation by id.
 func (s *Store) Org(id uint64) (Org, error) {
-	var o Org
-	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bOrgs), itob(id), &o) })
-	return o, err
+	snap, err := s.orgSnap()
+	if err != nil {
+		return Org{}, err
+	}
+	o, ok := snap.byID[id]
+	if !ok {
+		return Org{}, ErrNotFound
+	}
+	return copyOrg(o), nil
 }
 
 func orgTx(tx *bolt.Tx, id uint64) (Org, error) {
@@ -276,7 +282,7 @@ func (s *Store) UpdateOrgContact(a Actor, in OrgUpdate) (Org, error) {
 			return err
 		}
 		o.Contact, o.Phone, o.Address = in.Contact, in.Phone, in.Address
-		if err := putJSON(tx.Bucket(bOrgs), itob(o.ID), o); err != nil {
+		if err := putOrgTx(tx, o); err != nil {
 			return err
 		}
 		return s.logTx(tx, a, ActOrgUpdate, o.Display(), "")

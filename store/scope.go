@@ -118,7 +118,7 @@ func narrowChildrenTx(tx *bolt.Tx, parent Org, sc Scope) error {
 		narrowed := intersect(k.Scope, sc)
 		if narrowed.Size() != k.Scope.Size() {
 			k.Scope = narrowed
-			if err := putJSON(tx.Bucket(bOrgs), itob(k.ID), k); err != nil {
+			if err := putOrgTx(tx, k); err != nil {
 				return err
 			}
 		}
@@ -152,7 +152,7 @@ func (s *Store) SetScope(a Actor, orgID uint64, sc Scope) (Org, error) {
 		before := target.Scope.Size()
 		target.Scope = sc
 		o = target
-		if err := putJSON(tx.Bucket(bOrgs), itob(o.ID), o); err != nil {
+		if err := putOrgTx(tx, o); err != nil {
 			return err
 		}
 		if err := narrowChildrenTx(tx, o, sc); err != nil {
@@ -189,7 +189,7 @@ func (s *Store) RemoveOwnScope(a Actor, remove Scope) (Org, error) {
 		}
 		own.Scope = kept
 		o = own
-		if err := putJSON(tx.Bucket(bOrgs), itob(o.ID), o); err != nil {
+		if err := putOrgTx(tx, o); err != nil {
 			return err
 		}
 		if err := narrowChildrenTx(tx, o, kept); err != nil {

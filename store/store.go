@@ -62,6 +62,8 @@ type Store struct {
 	signing *signer
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// mem keeps organisations and occupations decoded (org_cache.go).
+	mem memCache
 	// compactAfterOpen: a migration left most of the file free.
 	compactAfterOpen bool
 	// statsRebuilt: migration 3 built the statistics counters in this

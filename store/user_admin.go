@@ -242,7 +242,7 @@ func (s *Store) UpdateUser(a Actor, id uint64, in UserEdit) (User, error) {
 			return err
 		}
 		u = target
-		if err := putJSON(tx.Bucket(bUsers), itob(u.ID), u); err != nil {
+		if err := putUserTx(tx, u); err != nil {
 			return err
 		}
 		return s.logTx(tx, a, ActUserUpdate, u.Username, capsText(u))
@@ -297,7 +297,7 @@ func (s *Store) resetAccount(a Actor, id uint64, action Action, selfMsg string, 
 		}
 		change(&target)
 		u = target
-		if err := putJSON(tx.Bucket(bUsers), itob(u.ID), u); err != nil {
+		if err := putUserTx(tx, u); err != nil {
 			return err
 		}
 		if err := deleteUserSessionsTx(tx, u.ID, nil); err != nil {
@@ -324,7 +324,7 @@ func (s *Store) SetUserDisabled(a Actor, id uint64, disabled bool) (User, error)
 			return err
 		}
 		u = target
-		if err := putJSON(tx.Bucket(bUsers), itob(u.ID), u); err != nil {
+		if err := putUserTx(tx, u); err != nil {
 			return err
 		}
 		action := ActUserEnable

@@ -120,7 +120,7 @@ func createUserTx(tx *bolt.Tx, in UserInput, now time.Time) (User, error) {
 		IsAdmin: in.IsAdmin, Caps: in.Caps, PasswordHash: in.PasswordHash,
 		PasswordChanged: now.Add(-in.PasswordChangedAge), MustChange: in.MustChange,
 		TOTPSecret: in.TOTPSecret, Created: now}
-	if err := putJSON(users, itob(id), u); err != nil {
+	if err := putUserTx(tx, u); err != nil {
 		return User{}, err
 	}
 	if err := names.Put(lower, itob(id)); err != nil {
@@ -131,9 +131,7 @@ func createUserTx(tx *bolt.Tx, in UserInput, now time.Time) (User, error) {
 
 // User returns a user by id.
 func (s *Store) User(id uint64) (User, error) {
-	var u User
-	err := s.db.View(func(tx *bolt.Tx) error { return getJSON(tx.Bucket(bUsers), itob(id), &u) })
-	return u, err
+	return s.cachedUser(id)
 }
 
 // UserByName returns a user by username (case-insensitive).
@@ -177,7 +175,7 @@ func (s *Store) updateUser(id uint64, fn func(tx *bolt.Tx, u *User) error) (User
 		if err := fn(tx, &u); err != nil {
 			return err
 		}
-		return putJSON(tx.Bucket(bUsers), itob(id), u)
+		return putUserTx(tx, u)
 	})
 	return u, err
 }
