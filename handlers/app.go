@@ -65,7 +65,8 @@ type Server struct {
 	pages   map[string]access // the GET routes and who may open them (mayOpen)
 	failMem *unknownFailures
 	views   *template.Template
-	certs   *certState // verification key and limiter (verify.go)
+	certs   *certState  // verification key and limiter (verify.go)
+	options optionCache // the library's drop-downs (cert_options.go)
 	denials *denials
 	// csrfKey signs the CSRF tokens handed out before login.
 	csrfKey     []byte

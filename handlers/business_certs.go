@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/url"
-	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -69,9 +68,7 @@ func (s *Server) bizCerts(c *fiber.Ctx) error {
 		for k, v := range vals {
 			push[k] = v
 		}
-		if f.Page > 1 {
-			push.Set("page", strconv.Itoa(f.Page))
-		}
+		f.cursorValues(push)
 		c.Set("HX-Push-Url", "/business?"+push.Encode())
 		return s.fragment(c, status, tplBizCertTable, d)
 	}

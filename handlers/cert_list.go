@@ -2,13 +2,13 @@ package handlers
 
 import (
 	"bytes"
+	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
-	"certreg/data"
 	"certreg/idcard"
 	"certreg/sheets"
 	"certreg/store"
@@ -23,6 +23,10 @@ import (
 type certForm struct {
 	Number, Name, ID, Occupation, Level, Org, Status, Printed, From, To, Sort, Dir, Size string
 	Page                                                                                 int
+	// After and Before are the store's cursors of 下一页 and 上一页: the page
+	// starts after the row (ends before it) instead of at Page's offset,
+	// which stays for the row numbers shown.
+	After, Before string
 }
 
 func parseCertForm(get func(string) string) certForm {
@@ -47,6 +51,12 @@ func parseCertForm(get func(string) string) certForm {
 	f.Page, _ = strconv.Atoi(get("page"))
 	if f.Page < 1 || f.Page > 100000 {
 		f.Page = 1
+	}
+	if f.After = strings.TrimSpace(get("after")); len(f.After) > 200 {
+		f.After = ""
+	}
+	if f.Before = strings.TrimSpace(get("before")); len(f.Before) > 200 || f.After != "" {
+		f.Before = ""
 	}
 	return f
 }
@@ -78,7 +88,11 @@ func (f certForm) size() int { n, _ := strconv.Atoi(f.Size); return n }
 // errors.
 func (f certForm) query() (store.CertQuery, map[string]string) {
 	q := store.CertQuery{Number: f.Number, Name: f.Name, IDNumber: f.ID, Occupation: f.Occupation, Status: store.CertStatus(f.Status),
-		Printed: f.Printed, Sort: f.Sort, Asc: f.Dir == "asc", Limit: f.size(), Offset: (f.Page - 1) * f.size()}
+		Printed: f.Printed, Sort: f.Sort, Asc: f.Dir == "asc", Limit: f.size(), Offset: (f.Page - 1) * f.size(),
+		After: f.After, Before: f.Before}
+	if f.After != "" || f.Before != "" {
+		q.Offset = 0
+	}
 	errs := map[string]string{}
 	if f.Level != "" {
 		q.Level, _ = strconv.Atoi(f.Level)
@@ -100,24 +114,23 @@ func (f certForm) query() (store.CertQuery, map[string]string) {
 }
 
 type certListData struct {
-	Form        certForm
-	Page        store.CertPage
-	Pager       certPager
-	Query       string // the filters as a query string, for links and forms
-	ExportURL   string
-	Orgs        []store.Org
-	Occupations []store.Occupation
-	Levels      []data.Level
-	ShowOrg     bool
-	CanPrint    bool
-	Formats     []formatChoice
-	Format      string
-	SortNumber  string // URL that sorts by number (toggling the direction)
-	SortDate    string
-	Error       string
-	Sizes       []string
-	OOB         bool              // the table answers an htmx request: update the sort fields too
-	Issuers     map[uint64]string // the issuing organisations of the page's rows, "名称 代码"
+	Form      certForm
+	Page      store.CertPage
+	Pager     certPager
+	Query     string // the filters as a query string, for links and forms
+	ExportURL string
+	// The drop-downs' options, the selected one marked (cert_options.go).
+	OrgOptions, OccupationOptions, LevelOptions, StatusOptions, PrintedOptions, SizeOptions template.HTML
+	ShowOrg                                                                                 bool
+	CanPrint                                                                                bool
+	Formats                                                                                 []formatChoice
+	Format                                                                                  string
+	SortNumber                                                                              string // URL that sorts by number (toggling the direction)
+	SortDate                                                                                string
+	Error                                                                                   string
+	OOB                                                                                     bool              // the table answers an htmx request: update the sort fields too
+	Issuers                                                                                 map[uint64]string // the issuing organisations of the page's rows, "名称 代码"
+	Rows                                                                                    template.HTML     // the table's rows (cert_rows.go)
 }
 
 // certPager pages the list; without an exact total it offers only previous
@@ -127,6 +140,9 @@ type certPager struct {
 	Exact            bool
 	Page, From, To   int
 	PrevURL, NextURL string
+	// Partial: the page read as much of the index as one page may without
+	// finding every match (下一页 goes on looking).
+	Partial bool
 }
 
 func (s *Server) certList(c *fiber.Ctx) error {
@@ -137,8 +153,8 @@ func (s *Server) certList(c *fiber.Ctx) error {
 // the table) for a form, with an error message above the table.
 func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message string) error {
 	w := whoOf(c)
-	d := certListData{Form: f, Levels: data.Levels(), ShowOrg: w.org.Type == store.Province || w.org.Type == store.Dept,
-		CanPrint: w.can(store.CapCertPrint), Error: message, Sizes: []string{"20", "50", "100"}}
+	d := certListData{Form: f, ShowOrg: w.org.Type == store.Province || w.org.Type == store.Dept,
+		CanPrint: w.can(store.CapCertPrint), Error: message}
 	vals := f.values()
 	d.Query = vals.Encode()
 	d.ExportURL = "/certificates/export"
@@ -177,6 +193,7 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 			}
 		}
 	}
+	d.Rows = certRows(&d)
 	for _, sk := range []string{store.SortNumber, store.SortDate} {
 		v := f.values()
 		v.Set("sort", sk)
@@ -208,25 +225,27 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 		for k, v := range vals {
 			push[k] = v
 		}
-		if f.Page > 1 {
-			push.Set("page", strconv.Itoa(f.Page))
-		}
+		f.cursorValues(push)
 		c.Set("HX-Push-Url", "/certificates?"+push.Encode())
 		d.OOB = true
 		return s.fragment(c, status, tplCertTable, d)
 	}
 	if d.ShowOrg {
-		orgs, _, err := s.st.Orgs(w.org, store.OrgFilter{All: true})
+		orgs, err := s.orgOptions(w.org)
 		if err != nil {
 			return err
 		}
-		d.Orgs = orgs
+		d.OrgOptions = selectOption(orgs, f.Org)
 	}
 	occs, err := s.st.CertOccupations(w.org)
 	if err != nil {
 		return err
 	}
-	d.Occupations = occs
+	d.OccupationOptions = selectOption(s.occupationOptions(occs), f.Occupation)
+	d.LevelOptions = selectOption(levelOptions, f.Level)
+	d.StatusOptions = selectOption(statusOptions, f.Status)
+	d.PrintedOptions = selectOption(printedOptions, f.Printed)
+	d.SizeOptions = selectOption(sizeOptions, f.Size)
 	title := "证书查询"
 	if w.org.Type == store.Province {
 		title = "证书库"
@@ -246,33 +265,66 @@ func firstValue(m map[string]string) string {
 	return ""
 }
 
+// cursorValues adds the page and its cursor to v.
+func (f certForm) cursorValues(v url.Values) {
+	if f.Page > 1 {
+		v.Set("page", strconv.Itoa(f.Page))
+	}
+	if f.After != "" {
+		v.Set("after", f.After)
+	} else if f.Before != "" {
+		v.Set("before", f.Before)
+	}
+}
+
 // newCertPager pages a certificate list at base (the library, or 申请业务).
+// 上一页 and 下一页 carry the store's cursors, so they cost one page
+// however deep the list; the numbered links are only those the store
+// answers by number (near either end of the list).
 func newCertPager(base string, vals url.Values, f certForm, page store.CertPage) certPager {
 	size := f.size()
-	v := url.Values{}
-	for k, x := range vals {
-		v[k] = x
+	link := func(n int, cursor, value string) string {
+		w := url.Values{}
+		for k, x := range vals {
+			w[k] = x
+		}
+		if n > 1 {
+			w.Set("page", strconv.Itoa(n))
+			if value != "" {
+				w.Set(cursor, value)
+			}
+		}
+		if len(w) == 0 {
+			return base
+		}
+		return base + "?" + w.Encode()
 	}
-	p := certPager{Exact: page.Exact, Page: f.Page}
+	p := certPager{Exact: page.Exact, Page: f.Page, Partial: page.Partial}
+	if f.Page > 1 && len(page.Certs) > 0 {
+		p.PrevURL = link(f.Page-1, "before", page.Prev)
+	} else if f.Page > 1 && f.After == "" && f.Before == "" {
+		p.PrevURL = link(f.Page-1, "", "")
+	}
+	if page.More && page.Next != "" {
+		p.NextURL = link(f.Page+1, "after", page.Next)
+	}
 	if page.Exact {
-		p.Full = newPager(base, v, f.Page, size, page.Total)
-	} else {
-		link := func(n int) string {
-			w := url.Values{}
-			for k, x := range v {
-				w[k] = x
+		p.Full = newPager(base, vals, f.Page, size, page.Total)
+		p.Full.PrevURL, p.Full.NextURL = p.PrevURL, p.NextURL
+		depth := store.CertPageDepth()
+		links := p.Full.Links[:0]
+		for _, l := range p.Full.Links {
+			from := (l.N - 1) * size
+			if l.Gap || l.Current || from <= depth || page.Total-from-size <= depth {
+				links = append(links, l)
 			}
-			if n > 1 {
-				w.Set("page", strconv.Itoa(n))
+		}
+		for i := len(links) - 1; i > 0; i-- { // no two gaps in a row
+			if links[i].Gap && links[i-1].Gap {
+				links = append(links[:i], links[i+1:]...)
 			}
-			return base + "?" + w.Encode()
 		}
-		if f.Page > 1 {
-			p.PrevURL = link(f.Page - 1)
-		}
-		if page.More {
-			p.NextURL = link(f.Page + 1)
-		}
+		p.Full.Links = links
 	}
 	if len(page.Certs) > 0 {
 		p.From = (f.Page-1)*size + 1

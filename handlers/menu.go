@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"html"
+	"html/template"
 	"strings"
 
 	"certreg/store"
@@ -96,4 +98,26 @@ func (s *Server) menu(w *who, current string) []menuGroup {
 // current: the same page or one below it.
 func menuMatches(path, current string) bool {
 	return current == path || (path != "/" && strings.HasPrefix(current, path+"/"))
+}
+
+// navHTML is the main menu as the layout shows it: written here rather than
+// in the template, where its few dozen fields cost more than the rest of
+// the layout (every page pays it).
+func navHTML(groups []menuGroup) template.HTML {
+	var b strings.Builder
+	for _, g := range groups {
+		b.WriteString("\n        ")
+		if g.Label != "" {
+			b.WriteString(`<div class="nav-group">` + html.EscapeString(g.Label) + "</div>")
+		}
+		b.WriteString("\n        ")
+		for _, it := range g.Items {
+			b.WriteString(`<a href="` + html.EscapeString(it.Path) + `"`)
+			if it.Active {
+				b.WriteString(` class="active" aria-current="page"`)
+			}
+			b.WriteString(`><svg class="icon"><use href="/assets/icons.svg#` + html.EscapeString(it.Icon) + `"/></svg>` + html.EscapeString(it.Label) + "</a>")
+		}
+	}
+	return template.HTML(b.String())
 }

@@ -62,15 +62,18 @@ func newPager(base string, q url.Values, page, size, total int) pager {
 	if page < pages {
 		p.NextURL = link(page + 1)
 	}
+	// The first and last page and two on either side of this one (a list
+	// of a hundred thousand pages costs no more than one of ten).
 	last := 0
-	for n := 1; n <= pages; n++ {
-		if n == 1 || n == pages || (n >= page-2 && n <= page+2) {
-			if last != 0 && n != last+1 {
-				p.Links = append(p.Links, pageLink{Gap: true})
-			}
-			p.Links = append(p.Links, pageLink{N: n, URL: link(n), Current: n == page})
-			last = n
+	for _, n := range []int{1, page - 2, page - 1, page, page + 1, page + 2, pages} {
+		if n <= last || n < 1 || n > pages {
+			continue
 		}
+		if last != 0 && n != last+1 {
+			p.Links = append(p.Links, pageLink{Gap: true})
+		}
+		p.Links = append(p.Links, pageLink{N: n, URL: link(n), Current: n == page})
+		last = n
 	}
 	return p
 }

@@ -43,6 +43,7 @@ var funcs = template.FuncMap{
 		return t.In(cst).Format("2006-01-02")
 	},
 	"maskID":    idcard.Mask,
+	"navHTML":   navHTML,
 	"maskPhone": idcard.MaskPhone,
 	"add":       func(a, b int) int { return a + b },
 	"hasPrefix": strings.HasPrefix,

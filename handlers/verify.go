@@ -71,8 +71,8 @@ func validToken(key []byte, number, token string) bool {
 // orgDisplay names an organisation for people, "名称 代码"; fallback when it
 // cannot be read.
 func (s *Server) orgDisplay(id uint64, fallback string) string {
-	if o, err := s.st.Org(id); err == nil {
-		return o.Display()
+	if d, ok := s.st.OrgDisplay(id); ok {
+		return d
 	}
 	return fallback
 }

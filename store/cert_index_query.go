@@ -43,6 +43,10 @@ var (
 // MaxCertPage is the largest page a list asks for.
 const MaxCertPage = 500
 
+// CertPageDepth is how far from either end of a list a page asked for by
+// number may start (deeper pages are reached with cursors).
+func CertPageDepth() int { return maxDepth }
+
 // exportBudget is scanBudget for an export, which may read the whole
 // library to find its rows.
 const exportBudget = 4_000_000

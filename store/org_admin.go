@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -396,30 +397,27 @@ type OrgFilter struct {
 	All    bool // every match, for drop-downs and trees (a province has a few hundred)
 }
 
-// Orgs lists the organisations strictly below viewer that match f, by code,
-// with the total. The subtree is walked through the children index; a
-// province has a few thousand organisations at most.
+// Orgs lists the organisations strictly below viewer that match f, by type
+// and code, with the total, from the organisations kept in memory
+// (org_cache.go); a province has a few thousand organisations at most.
 func (s *Store) Orgs(viewer Org, f OrgFilter) ([]Org, int, error) {
-	var all []Org
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		all, err = subtreeTx(tx, viewer.ID)
-		return err
-	})
+	snap, err := s.orgSnap()
 	if err != nil {
 		return nil, 0, err
 	}
 	q := strings.TrimSpace(f.Q)
 	var out []Org
-	for _, o := range all {
+	for _, p := range snap.byID {
+		o := p
 		switch {
+		case !slices.Contains(o.Path, viewer.ID):
 		case q != "" && !strings.Contains(o.Name, q) && !strings.Contains(o.Code, q):
 		case f.Type != "" && o.Type != f.Type:
 		case f.Region != "" && o.Region != f.Region:
 		case f.Status != "" && o.Status != f.Status:
 		case f.Parent != 0 && o.ParentID != f.Parent:
 		default:
-			out = append(out, o)
+			out = append(out, copyOrg(o))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

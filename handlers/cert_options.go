@@ -1,0 +1,129 @@
+package handlers
+
+import (
+	"html"
+	"html/template"
+	"strconv"
+	"strings"
+	"sync"
+
+	"certreg/data"
+	"certreg/store"
+)
+
+// The library's filter form offers every organisation below the caller and
+// every occupation of its scope: a few hundred <option>s that change only
+// when an organisation or the catalogue does. They are rendered once per
+// (viewer, list) and kept; a request only marks its selected option, so the
+// full page costs the same whatever the number of organisations.
+
+type optionCache struct {
+	mu      sync.Mutex
+	orgsGen uint64
+	orgs    map[uint64]string // by viewer: the organisations' options
+	occs    map[string]string // by the occupations' codes: their options
+}
+
+// maxCachedOptions bounds each map (a province has a few thousand
+// organisations, so a few thousand viewers).
+const maxCachedOptions = 10000
+
+// orgOptions are the <option>s of the organisations below viewer, by type
+// and code, a dept marked 【主管部门】.
+func (s *Server) orgOptions(viewer store.Org) (string, error) {
+	c := &s.options
+	gen := s.st.OrgsGeneration()
+	c.mu.Lock()
+	if c.orgsGen != gen || c.orgs == nil {
+		c.orgsGen, c.orgs = gen, map[uint64]string{}
+	}
+	out, ok := c.orgs[viewer.ID]
+	c.mu.Unlock()
+	if ok {
+		return out, nil
+	}
+	orgs, _, err := s.st.Orgs(viewer, store.OrgFilter{All: true})
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, o := range orgs {
+		label := o.Name
+		if o.Type == store.Dept {
+			label = "【" + o.Type.Label() + "】" + o.Name
+		}
+		b.WriteString(`<option value="` + strconv.FormatUint(o.ID, 10) + `">` + html.EscapeString(label) + "</option>")
+	}
+	out = b.String()
+	c.mu.Lock()
+	if c.orgsGen == gen && len(c.orgs) < maxCachedOptions {
+		c.orgs[viewer.ID] = out
+	}
+	c.mu.Unlock()
+	return out, nil
+}
+
+// occupationOptions are the <option>s of occs (code, name).
+func (s *Server) occupationOptions(occs []store.Occupation) string {
+	var key strings.Builder
+	for _, o := range occs {
+		key.WriteString(o.Code + "\x00" + o.Name + "\x00")
+	}
+	c := &s.options
+	c.mu.Lock()
+	out, ok := c.occs[key.String()]
+	c.mu.Unlock()
+	if ok {
+		return out
+	}
+	var b strings.Builder
+	for _, o := range occs {
+		b.WriteString(`<option value="` + html.EscapeString(o.Code) + `">` + html.EscapeString(o.Name) + "</option>")
+	}
+	out = b.String()
+	c.mu.Lock()
+	if c.occs == nil || len(c.occs) >= maxCachedOptions {
+		c.occs = map[string]string{}
+	}
+	c.occs[key.String()] = out
+	c.mu.Unlock()
+	return out
+}
+
+// selectOption marks the option of value selected in a list of options
+// made above (none when no option has it).
+func selectOption(options, value string) template.HTML {
+	if value != "" {
+		at := `<option value="` + html.EscapeString(value) + `">`
+		if i := strings.Index(options, at); i >= 0 {
+			j := i + len(at) - 1
+			return template.HTML(options[:j] + " selected" + options[j:])
+		}
+	}
+	return template.HTML(options)
+}
+
+// The fixed drop-downs of the library's form.
+var (
+	levelOptions   = fixedOptions(levelPairs()...)
+	statusOptions  = fixedOptions("valid", "有效", "cancelled", "已注销", "superseded", "已补办")
+	printedOptions = fixedOptions("no", "未打印", "yes", "已打印")
+	sizeOptions    = fixedOptions("20", "20 条", "50", "50 条", "100", "100 条")
+)
+
+func levelPairs() []string {
+	var out []string
+	for _, l := range data.Levels() {
+		out = append(out, strconv.Itoa(l.Code), l.Name)
+	}
+	return out
+}
+
+// fixedOptions are the <option>s of value, label pairs.
+func fixedOptions(pairs ...string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(pairs); i += 2 {
+		b.WriteString(`<option value="` + html.EscapeString(pairs[i]) + `">` + html.EscapeString(pairs[i+1]) + "</option>")
+	}
+	return b.String()
+}
