@@ -26,14 +26,14 @@ var (
 	gatherCap = 2000
 	// countBudget bounds the index entries read to count a combination of
 	// filters that no counter answers; past it the total is a lower bound.
-	countBudget = 10000
+	countBudget = 5000
 	// topCap is the largest path read whole to pick the first page of
 	// its matches in another order (only the page is kept and sorted).
-	topCap = 40000
+	topCap = 15000
 	// scanBudget bounds the entries one page reads along an index; a rare
 	// combination of filters that does not fill its page within it answers
 	// what it found, marked Partial.
-	scanBudget = 40000
+	scanBudget = 16000
 	// maxDepth is how far from either end of a list a page may start when
 	// it is asked for by number; further pages are reached with the
 	// pager's next and previous links, which continue from a row.
