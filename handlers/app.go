@@ -73,6 +73,7 @@ type Server struct {
 	proxyHeader string
 	reveals     *revealStore // secrets shown once after a POST (reveal.go)
 	uploads     *uploadSlots
+	imports     *checkedImports // workbooks checked in step 1 of the batch wizard
 	// Operations (metrics.go, backup.go, housekeeping.go).
 	metrics      *metrics
 	metricsToken string
@@ -107,7 +108,7 @@ func newServer(cfg Config) (*Server, *fiber.App, error) {
 	}
 	s := &Server{st: cfg.Store, demo: cfg.Demo, tls: cfg.TLS, now: cfg.Now, log: cfg.Logger,
 		limiter: auth.NewLimiter(cfg.LoginLimit, time.Minute, cfg.Now), failMem: newUnknownFailures(),
-		views: engine.Templates, reveals: newRevealStore(cfg.Now), uploads: newUploadSlots(),
+		views: engine.Templates, reveals: newRevealStore(cfg.Now), uploads: newUploadSlots(), imports: newCheckedImports(cfg.Now),
 		metrics: newMetrics(cfg.InFlight, cfg.Now()), metricsToken: cfg.MetricsToken}
 	certs, err := newCertState(cfg)
 	if err != nil {

@@ -138,6 +138,7 @@ func (s *Server) checkNewBatch(c *fiber.Ctx) error {
 	}
 	// The list is good: step 2 keeps it, and shows a name problem there
 	// (its name field is editable) rather than asking for the file again.
+	s.imports.put(a.UserID, ref, res.Candidates)
 	d.Step, d.Ref, d.FileName = 2, ref, fileName
 	d.preview(res.Candidates)
 	if len(errs) > 0 {
@@ -146,8 +147,10 @@ func (s *Server) checkNewBatch(c *fiber.Ctx) error {
 	return s.renderNewBatch(c, fiber.StatusOK, d, nil)
 }
 
-// createBatch is the confirmation: the checked workbook (checked again, the
-// database may have changed), the materials, and the batch saved in 待提交.
+// createBatch is the confirmation: the checked workbook (its candidates as
+// step 1 read them when they are still kept, else read again; CreateBatch
+// applies every rule once more, the database may have changed), the
+// materials, and the batch saved in 待提交.
 func (s *Server) createBatch(c *fiber.Ctx) error {
 	a := actorOf(c)
 	form, upErr := s.readUpload(c, materialsUpload, nil)
@@ -160,17 +163,21 @@ func (s *Server) createBatch(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	res, err := s.checkWorkbook(a, 0, bytes.NewReader(content), int64(len(content)))
-	if err != nil {
-		return err // it passed step 1: a file error now is not the user's
+	cands, kept := s.imports.get(a.UserID, d.Ref)
+	if !kept {
+		res, err := s.checkWorkbook(a, 0, bytes.NewReader(content), int64(len(content)))
+		if err != nil {
+			return err // it passed step 1: a file error now is not the user's
+		}
+		if !res.OK() {
+			d.Step = 1
+			d.Import = newImportView(d.FileName, res)
+			d.Import.Ref = d.Ref
+			return s.renderNewBatch(c, fiber.StatusUnprocessableEntity, d, map[string]string{"file": "名单中有人员已不符合要求（例如已进入其他批次审核），请按下方列表修改后重新上传"})
+		}
+		cands = res.Candidates
 	}
-	if !res.OK() {
-		d.Step = 1
-		d.Import = newImportView(d.FileName, res)
-		d.Import.Ref = d.Ref
-		return s.renderNewBatch(c, fiber.StatusUnprocessableEntity, d, map[string]string{"file": "名单中有人员已不符合要求（例如已进入其他批次审核），请按下方列表修改后重新上传"})
-	}
-	d.preview(res.Candidates)
+	d.preview(cands)
 	if upErr != nil {
 		var ue *uploadError
 		if !errors.As(upErr, &ue) {
@@ -178,7 +185,7 @@ func (s *Server) createBatch(c *fiber.Ctx) error {
 		}
 		return s.renderNewBatch(c, fiber.StatusUnprocessableEntity, d, map[string]string{"files": ue.msg})
 	}
-	b, err := s.st.CreateBatch(a, store.NewBatch{Name: d.Name, Candidates: res.Candidates, Uploads: form.files})
+	b, err := s.st.CreateBatch(a, store.NewBatch{Name: d.Name, Candidates: cands, Uploads: form.files})
 	if err != nil {
 		var ve *store.ValidationError
 		var ie *store.ImportError
@@ -197,6 +204,7 @@ func (s *Server) createBatch(c *fiber.Ctx) error {
 		}
 		return err
 	}
+	s.imports.drop(a.UserID, d.Ref)
 	s.flash(c, fmt.Sprintf("批次「%s」已创建（%d 名合格人员），已进入待提交。", b.Name, b.Count))
 	return s.redirect(c, "/batches/"+itoa(b.ID))
 }

@@ -19,7 +19,7 @@ import (
 
 // env is a demo world served by an in-process app.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	w   *fixture.World
 	app *fiber.App
 	srv *Server
@@ -30,7 +30,7 @@ func newEnv(t *testing.T) *env {
 	return serve(t, fixture.Demo(t))
 }
 
-func serve(t *testing.T, w *fixture.World) *env {
+func serve(t testing.TB, w *fixture.World) *env {
 	t.Helper()
 	srv, app, err := newServer(Config{Store: w.Store, Demo: true, Now: w.Clock.Now, Logger: discardLogger(), LoginLimit: 1000, ProxyHeader: "X-Forwarded-For",
 		PublicURL: testPublicURL})
