@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
 	"net/url"
 	"strconv"
@@ -131,6 +132,7 @@ type certListData struct {
 	OOB                                                                                     bool              // the table answers an htmx request: update the sort fields too
 	Issuers                                                                                 map[uint64]string // the issuing organisations of the page's rows, "名称 代码"
 	Rows                                                                                    template.HTML     // the table's rows (cert_rows.go)
+	Filters                                                                                 template.HTML     // the filter form (views/certs/_filters.html)
 }
 
 // certPager pages the list; without an exact total it offers only previous
@@ -230,22 +232,37 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 		d.OOB = true
 		return s.fragment(c, status, tplCertTable, d)
 	}
-	if d.ShowOrg {
-		orgs, err := s.orgOptions(w.org)
-		if err != nil {
-			return err
-		}
-		d.OrgOptions = selectOption(orgs, f.Org)
-	}
+	// The filter form: rendered once per viewer, lists of options and
+	// query, and kept (cert_options.go).
+	gen := s.st.OrgsGeneration()
 	occs, err := s.st.CertOccupations(w.org)
 	if err != nil {
 		return err
 	}
-	d.OccupationOptions = selectOption(s.occupationOptions(occs), f.Occupation)
-	d.LevelOptions = selectOption(levelOptions, f.Level)
-	d.StatusOptions = selectOption(statusOptions, f.Status)
-	d.PrintedOptions = selectOption(printedOptions, f.Printed)
-	d.SizeOptions = selectOption(sizeOptions, f.Size)
+	occOptions, occID := s.occupationOptions(occs)
+	key := fmt.Sprintf("%d|%d|%d|%t|%s", w.org.ID, gen, occID, d.ShowOrg, vals.Encode())
+	d.Filters, err = s.filtersHTML(key, func() (template.HTML, error) {
+		if d.ShowOrg {
+			orgs, err := s.orgOptions(w.org)
+			if err != nil {
+				return "", err
+			}
+			d.OrgOptions = selectOption(orgs, f.Org)
+		}
+		d.OccupationOptions = selectOption(occOptions, f.Occupation)
+		d.LevelOptions = selectOption(levelOptions, f.Level)
+		d.StatusOptions = selectOption(statusOptions, f.Status)
+		d.PrintedOptions = selectOption(printedOptions, f.Printed)
+		d.SizeOptions = selectOption(sizeOptions, f.Size)
+		var buf bytes.Buffer
+		if err := s.views.ExecuteTemplate(&buf, string(tplCertFilters), page{Data: d}); err != nil {
+			return "", fmt.Errorf("render %s: %w", tplCertFilters, err)
+		}
+		return template.HTML(buf.String()), nil
+	})
+	if err != nil {
+		return err
+	}
 	title := "证书查询"
 	if w.org.Type == store.Province {
 		title = "证书库"

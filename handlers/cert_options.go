@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"hash/maphash"
 	"html"
 	"html/template"
 	"strconv"
@@ -22,11 +23,17 @@ type optionCache struct {
 	orgsGen uint64
 	orgs    map[uint64]string // by viewer: the organisations' options
 	occs    map[string]string // by the occupations' codes: their options
+	// filters are rendered filter forms by filtersKey.
+	filters map[string]template.HTML
 }
 
 // maxCachedOptions bounds each map (a province has a few thousand
 // organisations, so a few thousand viewers).
 const maxCachedOptions = 10000
+
+// maxCachedForms bounds the rendered filter forms kept (about 20 KB each
+// with a province's organisations).
+const maxCachedForms = 256
 
 // orgOptions are the <option>s of the organisations below viewer, by type
 // and code, a dept marked 【主管部门】.
@@ -63,18 +70,20 @@ func (s *Server) orgOptions(viewer store.Org) (string, error) {
 	return out, nil
 }
 
-// occupationOptions are the <option>s of occs (code, name).
-func (s *Server) occupationOptions(occs []store.Occupation) string {
+// occupationOptions are the <option>s of occs (code, name), and a hash of
+// the list.
+func (s *Server) occupationOptions(occs []store.Occupation) (string, uint64) {
 	var key strings.Builder
 	for _, o := range occs {
 		key.WriteString(o.Code + "\x00" + o.Name + "\x00")
 	}
+	id := maphash.String(optionSeed, key.String())
 	c := &s.options
 	c.mu.Lock()
 	out, ok := c.occs[key.String()]
 	c.mu.Unlock()
 	if ok {
-		return out
+		return out, id
 	}
 	var b strings.Builder
 	for _, o := range occs {
@@ -87,7 +96,33 @@ func (s *Server) occupationOptions(occs []store.Occupation) string {
 	}
 	c.occs[key.String()] = out
 	c.mu.Unlock()
-	return out
+	return out, id
+}
+
+var optionSeed = maphash.MakeSeed()
+
+// filtersHTML is the rendered filter form for key (everything it shows:
+// the viewer, the lists of options and the query), rendered by render on a
+// miss and kept.
+func (s *Server) filtersHTML(key string, render func() (template.HTML, error)) (template.HTML, error) {
+	c := &s.options
+	c.mu.Lock()
+	out, ok := c.filters[key]
+	c.mu.Unlock()
+	if ok {
+		return out, nil
+	}
+	out, err := render()
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	if c.filters == nil || len(c.filters) >= maxCachedForms {
+		c.filters = map[string]template.HTML{}
+	}
+	c.filters[key] = out
+	c.mu.Unlock()
+	return out, nil
 }
 
 // selectOption marks the option of value selected in a list of options

@@ -97,6 +97,7 @@ var (
 var (
 	tplCertList       = tpl("certs/list")
 	tplCertTable      = tpl("certs/_table")
+	tplCertFilters    = tpl("certs/_filters")
 	tplCertDetail     = tpl("certs/detail")
 	tplFormats        = tpl("certs/formats")
 	tplFormat         = tpl("certs/format")

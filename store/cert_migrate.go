@@ -78,20 +78,18 @@ func (s *Store) migrateCompactLayout() error {
 	return nil
 }
 
-// compactFile rewrites the database file without its free pages when they
-// are more than half of it (after the compact-layout migration they are most of it: bbolt
-// never shrinks a file): a copy with full pages is written beside it, then
-// renamed over it and opened.
+// compactFile rewrites the database file without its free pages (after
+// the compact-layout migration they are most of it, and bbolt never shrinks
+// a file): a copy with full pages is written beside it, then renamed over
+// it and opened.
 func (s *Store) compactFile() error {
-	st := s.db.Stats()
 	var size int64
 	if err := s.db.View(func(tx *bolt.Tx) error { size = tx.Size(); return nil }); err != nil {
 		return err
 	}
+	// bbolt counts the free pages when a read transaction ends.
+	st := s.db.Stats()
 	free := int64(st.FreePageN+st.PendingPageN) * int64(s.db.Info().PageSize)
-	if size == 0 || free*2 < size {
-		return nil
-	}
 	start := time.Now()
 	path := filepath.Join(s.dir, DBFile)
 	tmp := path + ".compact"

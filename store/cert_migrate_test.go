@@ -123,7 +123,7 @@ func TestMigrationConvertsOldLayout(t *testing.T) {
 		t.Errorf("answers after the migration:\n got %v\nwant %v", got, wantAnswers)
 	}
 	progress := strings.Join(lines, "\n")
-	for _, want := range []string{"迁移证书记录", "迁移证书库索引", "迁移统计计数", "迁移完成"} {
+	for _, want := range []string{"迁移证书记录", "迁移证书库索引", "迁移统计计数", "迁移完成", "压缩完成"} {
 		if !strings.Contains(progress, want) {
 			t.Errorf("no progress line %q in:\n%s", want, progress)
 		}
