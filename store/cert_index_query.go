@@ -595,6 +595,15 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 	}
 	groups, global := scopeGroups(tx, f.scope)
 	q := &queryCtx{tx: tx, ix: tx.Bucket(bCertIx), certs: tx.Bucket(bCerts), groups: groups, global: global, page: &page}
+	// An entry merged from several issuer groups (a dept's units) costs
+	// several read from one: the walks of such a scope read fewer.
+	top, count := topCap, countBudget
+	if len(groups) > 1 {
+		top, count = topCap/4, countBudget/5
+		if f.budget == scanBudget {
+			f.budget = max(scanBudget/5, 1)
+		}
+	}
 
 	// The unfiltered paths in each order.
 	all := prefixPath(ixAll, nil, SortNumber, 0)
@@ -730,7 +739,7 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 		streamCost = want / max(share, 1/float64(total))
 	}
 	gatherCost := math.Inf(1)
-	if best != nil && best.exact && (best.est <= gatherCap || best.est <= topCap && f.offset+f.limit <= 1000) {
+	if best != nil && best.exact && (best.est <= gatherCap || best.est <= top && f.offset+f.limit <= 1000) {
 		gatherCost = float64(best.est)
 		if best.pre != nil {
 			gatherCost /= 4 // already read
@@ -769,7 +778,7 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 		// Too many to sort: stream in the requested order, and if that
 		// reads far past its estimate (a filter correlated with the order),
 		// fall back to the filter's own order.
-		numbers, err = q.streamPath(&f, base, single, record, max(int(4*streamCost), countBudget))
+		numbers, err = q.streamPath(&f, base, single, record, max(int(4*streamCost), count))
 		if errors.Is(err, errStreamTooLong) {
 			page = CertPage{Scanned: page.Scanned}
 			numbers, err = q.streamPath(&f, *best, single, record, 0)
