@@ -39,6 +39,14 @@ func chromiumPath() string {
 	return ""
 }
 
+// Ceilings of a browser test and of one of its steps: generous, because
+// under -race on a busy 2-core machine one page can take seconds; they only
+// stop a test that hangs, they assert no speed.
+const (
+	browserTest = 8 * time.Minute
+	browserStep = 45 * time.Second
+)
+
 // newBrowser serves w and opens a browser on it. Browser tests are skipped in
 // -short mode, and where no Chromium is installed outside CI.
 func newBrowser(t *testing.T, w *fixture.World) *browser {
@@ -76,7 +84,7 @@ func newBrowser(t *testing.T, w *fixture.World) *browser {
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelT := context.WithTimeout(ctx, browserTest)
 	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768)); err != nil {
 		t.Fatalf("start chromium: %v", err)
@@ -86,7 +94,7 @@ func newBrowser(t *testing.T, w *fixture.World) *browser {
 
 func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, browserStep)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		b.shot("failure")
@@ -96,7 +104,7 @@ func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
 
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, browserStep)
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
 	if err != nil {

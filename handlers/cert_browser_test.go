@@ -18,7 +18,7 @@ import (
 // waitFor polls a JavaScript condition for up to 10 s, through page loads.
 func (b *browser) waitFor(what, js string) {
 	b.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(browserStep)
 	var err error
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
