@@ -134,17 +134,37 @@ func (s *Store) compactFile() error {
 
 // migrateRecords rewrites the JSON records in chunks.
 func (s *Store) migrateRecords() error {
+	var cert Certificate
+	return s.rewriteInChunks(bCerts, "迁移证书记录", func(k, v []byte) ([]byte, bool, error) {
+		if len(v) == 0 || v[0] != '{' {
+			return nil, false, nil
+		}
+		if err := decodeCert(k, v, &cert); err != nil {
+			return nil, false, fmt.Errorf("certificate %s: %w", k, err)
+		}
+		nv, err := encodeCert(nil, &cert)
+		if err != nil {
+			return nil, false, fmt.Errorf("certificate %s: %w", k, err)
+		}
+		return nv, true, nil
+	})
+}
+
+// rewriteInChunks walks a bucket in transactions of migrateChunk keys and
+// puts the new value conv returns for each key it converts (ok), reporting
+// progress as what.
+func (s *Store) rewriteInChunks(bucket []byte, what string, conv func(k, v []byte) (nv []byte, ok bool, err error)) error {
 	var total, done, converted int
-	if err := s.db.View(func(tx *bolt.Tx) error { total = tx.Bucket(bCerts).Stats().KeyN; return nil }); err != nil {
+	if err := s.db.View(func(tx *bolt.Tx) error { total = tx.Bucket(bucket).Stats().KeyN; return nil }); err != nil {
 		return err
 	}
-	step := progress{what: "迁移证书记录", total: total}
+	step := progress{what: what, total: total}
 	var after []byte
 	for {
 		last := bytes.Clone(after)
 		n := 0
 		err := s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bCerts)
+			b := tx.Bucket(bucket)
 			c := b.Cursor()
 			var k, v []byte
 			if last == nil {
@@ -152,29 +172,21 @@ func (s *Store) migrateRecords() error {
 			} else if k, v = c.Seek(last); k != nil && bytes.Equal(k, last) {
 				k, v = c.Next()
 			}
-			type rec struct{ k, v []byte }
-			var todo []rec
-			var buf []byte
-			var cert Certificate
+			var todo []ixOp
 			for ; k != nil && n < migrateChunk; k, v = c.Next() {
 				n++
 				after = append(after[:0], k...)
-				if len(v) == 0 || v[0] != '{' {
-					continue
+				nv, ok, err := conv(k, v)
+				if err != nil {
+					return err
 				}
-				if err := decodeCert(k, v, &cert); err != nil {
-					return fmt.Errorf("certificate %s: %w", k, err)
+				if ok {
+					todo = append(todo, ixOp{bytes.Clone(k), nv})
 				}
-				start := len(buf)
-				var err error
-				if buf, err = encodeCert(buf, &cert); err != nil {
-					return fmt.Errorf("certificate %s: %w", k, err)
-				}
-				todo = append(todo, rec{bytes.Clone(k), buf[start:len(buf):len(buf)]})
 			}
 			// Written after the walk: a Put moves the cursor's page.
-			for _, r := range todo {
-				if err := b.Put(r.k, r.v); err != nil {
+			for _, op := range todo {
+				if err := b.Put(op.key, op.sum); err != nil {
 					return err
 				}
 			}
@@ -185,17 +197,13 @@ func (s *Store) migrateRecords() error {
 			return err
 		}
 		done += n
-		if n == 0 {
-			break
-		}
 		if converted > 0 {
 			step.report(done, "已转换", converted)
 		}
 		if n < migrateChunk {
-			break
+			return nil
 		}
 	}
-	return nil
 }
 
 // progress reports a step of a migration every twentieth of the way.
@@ -217,54 +225,14 @@ func (p *progress) report(done int, more ...any) {
 // migrateStatValues rewrites the statistics counters of schema 3 (four
 // big-endian uint32) as uvarints, in chunks.
 func (s *Store) migrateStatValues() error {
-	var total, done int
-	if err := s.db.View(func(tx *bolt.Tx) error { total = tx.Bucket(bStats).Stats().KeyN; return nil }); err != nil {
-		return err
-	}
-	step := progress{what: "迁移统计计数", total: total}
-	var after []byte
-	for {
-		last := bytes.Clone(after)
-		n := 0
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bStats)
-			c := b.Cursor()
-			var k, v []byte
-			if last == nil {
-				k, v = c.First()
-			} else if k, v = c.Seek(last); k != nil && bytes.Equal(k, last) {
-				k, v = c.Next()
-			}
-			var todo []ixOp
-			for ; k != nil && n < migrateChunk; k, v = c.Next() {
-				n++
-				after = append(after[:0], k...)
-				old, ok := decodeStatV3(v)
-				if !ok {
-					continue
-				}
-				nv, err := encodeStat(old)
-				if err != nil {
-					return err
-				}
-				todo = append(todo, ixOp{bytes.Clone(k), nv})
-			}
-			for _, op := range todo {
-				if err := b.Put(op.key, op.sum); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
+	return s.rewriteInChunks(bStats, "迁移统计计数", func(k, v []byte) ([]byte, bool, error) {
+		old, ok := decodeStatV3(v)
+		if !ok {
+			return nil, false, nil
 		}
-		done += n
-		step.report(done)
-		if n < migrateChunk {
-			return nil
-		}
-	}
+		nv, err := encodeStat(old)
+		return nv, err == nil, err
+	})
 }
 
 // issuerParents is what step 2 needs from the records: each issuing
