@@ -542,17 +542,7 @@ func (s *Store) WriteBackup(a Actor, w io.Writer) error {
 
 // LogBackup records a backup made in the operation log.
 func (s *Store) LogBackup(a Actor, b *BackupFile, how string) error {
-	return s.Log(a, ActBackup, filepath.Base(b.Path), fmt.Sprintf("%s：%s，证书 %d 张，上传文件 %d 个", how, sizeLabel(b.Size), b.Manifest.Figures.Certificates, b.Manifest.Figures.Materials), true)
-}
-
-func sizeLabel(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	}
-	return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	return s.Log(a, ActBackup, filepath.Base(b.Path), fmt.Sprintf("%s：%s，证书 %d 张，上传文件 %d 个", how, files.SizeLabel(b.Size), b.Manifest.Figures.Certificates, b.Manifest.Figures.Materials), true)
 }
 
 // RestoreResult is what a restore found.

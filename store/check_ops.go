@@ -13,6 +13,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"certreg/files"
 )
 
 // What the server does for its operators while it runs: scheduled backups
@@ -74,7 +76,7 @@ func (s *Store) RecordBackup(a Actor, st BackupStatus) error {
 		}
 		detail := st.Message
 		if st.OK {
-			detail = sizeLabel(st.Size)
+			detail = files.SizeLabel(st.Size)
 			if st.Removed > 0 {
 				detail += fmt.Sprintf("；删除较早的备份 %d 个", st.Removed)
 			}
@@ -401,7 +403,7 @@ func (s *Store) SweepUploads(maxAge time.Duration) (SweepResult, error) {
 	}
 	if res.Files+res.Temps > 0 {
 		err = s.Log(Actor{Username: "系统"}, ActUploadSweep, "上传文件", fmt.Sprintf("删除 %d 个未被引用的上传文件和 %d 个残留的临时文件，共 %s（均超过 %.0f 小时未使用）",
-			res.Files, res.Temps, sizeLabel(res.Bytes), maxAge.Hours()), true)
+			res.Files, res.Temps, files.SizeLabel(res.Bytes), maxAge.Hours()), true)
 	}
 	if err == nil && res.Files > 0 {
 		err = syncDirectory(filesDir)
