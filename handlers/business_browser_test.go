@@ -27,7 +27,7 @@ func (b *browser) applyInBrowser(number, kind string, proof string, fill func(),
 	if shots != "" {
 		b.shot(shots + "-list")
 	}
-	b.do(chromedp.Click(chromedp.CSS(`#biz-cert-table a[href="/business/new?kind=`+kind+`&n=`+number+`"]`)), chromedp.WaitVisible(chromedp.CSS("#biz-form")))
+	b.clickUntil(`#biz-cert-table a[href="/business/new?kind=`+kind+`&n=`+number+`"]`, "#biz-form")
 	fill()
 	if shots != "" {
 		b.shot(shots + "-form")

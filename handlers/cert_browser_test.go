@@ -34,6 +34,15 @@ func (b *browser) waitFor(what, js string) {
 	b.t.Fatalf("waiting for %s: %v", what, err)
 }
 
+// clickUntil clicks the element sel until the element ready is on the page:
+// a table the filters keep replacing (a late answer to an earlier keystroke
+// under load) may swap the link out under a single click.
+func (b *browser) clickUntil(sel, ready string) {
+	b.t.Helper()
+	b.waitFor(ready+" after clicking "+sel, `(() => { if (document.querySelector(`+jsonString(ready)+`)) return true; `+
+		`const el = document.querySelector(`+jsonString(sel)+`); if (el) el.click(); return false; })()`)
+}
+
 func (b *browser) eval(js string) {
 	b.t.Helper()
 	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js+";true")); err != nil {
