@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -26,21 +25,9 @@ import (
 // opsCapture collects what run prints on stdout while fn runs.
 func opsCapture(t *testing.T, fn func()) string {
 	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved := os.Stdout
-	os.Stdout = w
-	done := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(r)
-		done <- string(b)
-	}()
+	stop := captureStdout(t)
 	fn()
-	os.Stdout = saved
-	w.Close()
-	return <-done
+	return stop()
 }
 
 // opsDemoDir is a closed data directory holding the demo world.

@@ -68,41 +68,28 @@ func occupationCode(name string) (string, error) {
 // planBatches draws the candidates and the moments of every demo batch
 // (one random sequence, in the order of demoBatches) and plans its moves.
 func (w *world) planBatches() error {
-	rng := rand.New(rand.NewPCG(2026, 34))
-	usedIDs := map[string]bool{}
+	p := &people{rng: rand.New(rand.NewPCG(2026, 34)), men: batchMen, women: batchWomen, counties: batchCounties,
+		firstYear: 1968, years: 36, manOdds: 10, used: map[string]bool{}}
 	for _, d := range demoBatches {
-		if err := w.planBatch(rng, d, usedIDs); err != nil {
+		if err := w.planBatch(p, d); err != nil {
 			return fmt.Errorf("demo batch %s: %w", d.name, err)
 		}
 	}
 	return nil
 }
 
-func (w *world) planBatch(rng *rand.Rand, d demoBatch, usedIDs map[string]bool) error {
+func (w *world) planBatch(p *people, d demoBatch) error {
+	rng := p.rng
 	occCode, err := occupationCode(d.occ)
 	if err != nil {
 		return err
 	}
 	cands := make([]candidate.Candidate, 0, d.n)
 	for i := 0; i < d.n; i++ {
-		man := rng.IntN(10) > 0
-		given := batchMen[rng.IntN(len(batchMen))]
-		if !man {
-			given = batchWomen[rng.IntN(len(batchWomen))]
-		}
-		var id string
-		for id == "" || usedIDs[id] {
-			birth := time.Date(1968+rng.IntN(36), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
-			seq := rng.IntN(500) * 2
-			if man {
-				seq++
-			}
-			id = idcard.Make(batchCounties[rng.IntN(len(batchCounties))], birth, seq)
-		}
-		usedIDs[id] = true
+		given, id := p.person()
 		phone := ""
 		if rng.IntN(5) > 0 {
-			phone = fmt.Sprintf("1%d%d%08d", []int{3, 5, 8}[rng.IntN(3)], 5+rng.IntN(5), rng.IntN(100000000))
+			phone = p.phone()
 		}
 		cands = append(cands, candidate.Candidate{
 			Row: i + 2, Name: string(batchSurnames[rng.IntN(len(batchSurnames))]) + given, IDNumber: id,

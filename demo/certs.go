@@ -65,8 +65,9 @@ func issueDay(t time.Time) time.Time {
 // (one random sequence) and plans each batch from creation to the
 // province's approval, then the printing and the cancellation.
 func (w *world) planCertBatches() error {
-	rng := rand.New(rand.NewPCG(2026, 9))
-	used := map[string]bool{}
+	p := &people{rng: rand.New(rand.NewPCG(2026, 9)), men: certMen, women: certWomen, counties: certCounties,
+		firstYear: 1970, years: 34, manOdds: 8, used: map[string]bool{}}
+	rng := p.rng
 	var unitBatches []*plannedBatch
 	var unitIssued []time.Time
 	for _, d := range certBatches {
@@ -76,22 +77,8 @@ func (w *world) planCertBatches() error {
 		}
 		cands := make([]candidate.Candidate, d.n)
 		for i := range cands {
-			man := rng.IntN(8) > 0
-			given := certMen[rng.IntN(len(certMen))]
-			if !man {
-				given = certWomen[rng.IntN(len(certWomen))]
-			}
-			var id string
-			for id == "" || used[id] {
-				birth := time.Date(1970+rng.IntN(34), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
-				seq := rng.IntN(500) * 2
-				if man {
-					seq++
-				}
-				id = idcard.Make(certCounties[rng.IntN(len(certCounties))], birth, seq)
-			}
-			used[id] = true
-			phone := fmt.Sprintf("1%d%d%08d", []int{3, 5, 8}[rng.IntN(3)], 5+rng.IntN(5), rng.IntN(100000000))
+			given, id := p.person()
+			phone := p.phone()
 			cands[i] = candidate.Candidate{Row: i + 2, Name: string(certSurnames[rng.IntN(len(certSurnames))]) + given, Gender: idcard.Gender(id), IDNumber: id,
 				WorkUnit: certEmployer[rng.IntN(len(certEmployer))], Phone: phone, OccupationCode: occ, OccupationName: d.occ,
 				Level: d.levels[rng.IntN(len(d.levels))]}
