@@ -74,33 +74,17 @@ func BenchmarkCertListHTTP2M(b *testing.B) {
 		b.Fatalf("no sample: %v", err)
 	}
 	c := sample.Certs[len(sample.Certs)/2]
-	day := c.IssueDate.In(cst)
-	queries := []struct{ name, q string }{
-		{"all-by-date", ""},
-		{"all-by-number", "sort=number"},
-		{"number-exact", "number=" + c.Number},
-		{"number-segment", "number=" + c.Number[:10]},
-		{"name-exact", "name=" + url.QueryEscape(c.Name)},
-		{"name-surname", "name=" + url.QueryEscape(string([]rune(c.Name)[:1]))},
-		{"id-exact", "id=" + c.IDNumber},
-		{"id-prefix-10", "id=" + c.IDNumber[:10]},
-		{"occupation", "occupation=" + c.Occupation},
-		{"level-1", "level=1"},
-		{"status-cancelled", "status=cancelled"},
-		{"printed-no", "printed=no"},
-		{"date-month", "from=" + day.AddDate(0, 0, -15).Format("2006-01-02") + "&to=" + day.AddDate(0, 0, 15).Format("2006-01-02")},
-		{"org", "org=" + strconv.FormatUint(c.OrgID, 10)},
-	}
+	queries := fixture.LibraryFilters(c)
 	for _, scope := range []string{"demo-unit", "demo-dept", "demo-province"} {
 		tok := benchSession(b, w, scope)
 		for _, q := range queries {
-			if q.name == "org" && scope == "demo-unit" {
+			if q.Name == "org" && scope == "demo-unit" {
 				continue
 			}
-			b.Run(scope[5:]+"/"+q.name, func(b *testing.B) {
+			b.Run(scope[5:]+"/"+q.Name, func(b *testing.B) {
 				cpu0 := processCPU()
 				for b.Loop() {
-					benchGet(b, app, tok, "/certificates?"+q.q, true)
+					benchGet(b, app, tok, "/certificates?"+q.Q, true)
 				}
 				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 			})

@@ -110,29 +110,15 @@ func run() error {
 	fmt.Printf("server pid %d on %s, wrk -t2 -c%d -d%s per page\n\n", srv.Process.Pid, base, *conns, *dur)
 
 	c := w.sample
-	day := c.IssueDate.In(time.FixedZone("CST", 8*3600))
-	month := "from=" + day.AddDate(0, 0, -15).Format("2006-01-02") + "&to=" + day.AddDate(0, 0, 15).Format("2006-01-02")
-	list := []struct{ name, q string }{
-		{"all-by-date", ""},
-		{"all-by-number", "sort=number"},
-		{"number-exact", "number=" + c.Number},
-		{"number-segment", "number=" + c.Number[:10]},
-		{"name-exact", "name=" + url.QueryEscape(c.Name)},
-		{"name-surname", "name=" + url.QueryEscape(string([]rune(c.Name)[:1]))},
-		{"id-exact", "id=" + c.IDNumber},
-		{"id-prefix-10", "id=" + c.IDNumber[:10]},
-		{"occupation", "occupation=" + c.Occupation},
-		{"level-1", "level=1"},
-		{"status-cancelled", "status=cancelled"},
-		{"printed-no", "printed=no"},
-		{"date-month", month},
-		{"org", "org=" + strconv.FormatUint(c.OrgID, 10)},
-		{"deep-page-cursor", "page=50000&after=" + url.QueryEscape(w.cursor)},
-		{"combo-id-occ-level", "id=34&occupation=001&level=1"},
-		{"combo-occ-level-printed", "occupation=" + c.Occupation + "&level=" + strconv.Itoa(c.Level) + "&printed=no"},
-		{"combo-surname-cancelled", "name=" + url.QueryEscape(string([]rune(c.Name)[:1])) + "&status=cancelled"},
-		{"combo-month-level-5", month + "&level=5"},
-	}
+	month := fixture.MonthAround(c)
+	list := fixture.LibraryFilters(c)
+	list = append(list, []fixture.Query{
+		{Name: "deep-page-cursor", Q: "page=50000&after=" + url.QueryEscape(w.cursor)},
+		{Name: "combo-id-occ-level", Q: "id=34&occupation=001&level=1"},
+		{Name: "combo-occ-level-printed", Q: "occupation=" + c.Occupation + "&level=" + strconv.Itoa(c.Level) + "&printed=no"},
+		{Name: "combo-surname-cancelled", Q: "name=" + url.QueryEscape(string([]rune(c.Name)[:1])) + "&status=cancelled"},
+		{Name: "combo-month-level-5", Q: month + "&level=5"},
+	}...)
 	targets := []target{
 		{name: "home", path: "/", user: "demo-province"},
 		{name: "detail", path: "/certificates/" + c.Number, user: "demo-province"},
@@ -141,13 +127,13 @@ func run() error {
 		{name: "list-full-page", path: "/certificates", user: "demo-province"},
 	}
 	for _, q := range list {
-		targets = append(targets, target{name: "list-table/" + q.name, path: "/certificates?" + q.q, user: "demo-province", htmx: "cert-table"})
+		targets = append(targets, target{name: "list-table/" + q.Name, path: "/certificates?" + q.Q, user: "demo-province", htmx: "cert-table"})
 	}
 	// The full page of every single filter (a page by number deep in the
 	// list is refused with a message: 422).
 	for _, q := range list[1:] {
-		if !strings.HasPrefix(q.name, "combo") {
-			targets = append(targets, target{name: "list-full-page/" + q.name, path: "/certificates?" + q.q, user: "demo-province"})
+		if !strings.HasPrefix(q.Name, "combo") {
+			targets = append(targets, target{name: "list-full-page/" + q.Name, path: "/certificates?" + q.Q, user: "demo-province"})
 		}
 	}
 	targets = append(targets, target{name: "list-table/deep-page-by-number", path: "/certificates?page=50000", user: "demo-province", htmx: "cert-table", refused: true},
@@ -188,13 +174,13 @@ func run() error {
 	}
 	fmt.Printf("\n%-26s %14s %14s %16s\n", "filter (province)", "table of hello", "full of hello", "full/table CPU")
 	for _, q := range list {
-		tb, okT := results["list-table/"+q.name]
-		full, okF := results["list-full-page/"+q.name]
-		if q.name == "all-by-date" {
+		tb, okT := results["list-table/"+q.Name]
+		full, okF := results["list-full-page/"+q.Name]
+		if q.Name == "all-by-date" {
 			full, okF = results["list-full-page"]
 		}
 		if okT && okF {
-			fmt.Printf("%-26s %13.2f%% %13.2f%% %16.2f\n", q.name, tb.pct, full.pct, full.cpu/tb.cpu)
+			fmt.Printf("%-26s %13.2f%% %13.2f%% %16.2f\n", q.Name, tb.pct, full.pct, full.cpu/tb.cpu)
 		}
 	}
 	return nil
