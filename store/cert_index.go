@@ -34,12 +34,18 @@ import (
 //
 //	'a' (no value)       every certificate, by number
 //	'd' issue day        2 bytes, days since 2000-01-01 China time: by date
-//	'o' occupation       3 ASCII digits
-//	'l' level            1 ASCII digit
-//	's' status           'c' or 's'; only 已注销 and 已补办 (valid is the rest)
-//	'p' print flag       '0' or '1'
+//	'o' occupation       3 ASCII digits, then the issue day
+//	'l' level            1 ASCII digit, then the issue day
+//	's' status           'c' or 's', then the issue day; only 已注销 and
+//	                     已补办 (valid is the rest)
+//	'p' print flag       '0' or '1', then the issue day
 //	'n' holder name      normalised, then 0x00 (exact and prefix search)
 //	'i' ID number        18 ASCII characters (exact and prefix search)
+//
+// The four fields whose values hold many certificates each (occupation,
+// level, status, print flag) list each value's certificates by date
+// (dayOrdered), the list's default order, so a page filtered by one of them
+// reads its 20 entries and no more.
 //
 // Every entry carries the certificate's 5-byte summary (status and print
 // flag, issue day, occupation and level), so the other filters are checked
@@ -261,6 +267,9 @@ func certIndex(c *Certificate) ([]ixEntry, [][]byte, error) {
 		if field == ixStatus && c.Status == CertValid {
 			continue // valid is counted, not indexed
 		}
+		if dayOrdered(field) {
+			value = key(value, dayb[:])
+		}
 		entries = append(entries, ixEntry{key([]byte{field}, prov, value, num), sum},
 			ixEntry{key([]byte{issuerField(field)}, grp, value, num), sum})
 	}
@@ -280,6 +289,16 @@ func certIndex(c *Certificate) ([]ixEntry, [][]byte, error) {
 }
 
 func field1(f byte) []byte { return []byte{f} }
+
+// dayOrdered reports whether a field's entries (of the province or an
+// issuer group) hold the issue day between the value and the number, so
+// that each value's certificates are listed by date.
+func dayOrdered(field byte) bool {
+	if field >= 'A' && field <= 'Z' {
+		field += 'a' - 'A' // an issuer group's
+	}
+	return field == ixOcc || field == ixLevel || field == ixStatus || field == ixPrinted
+}
 
 // reindexCertTx moves a certificate's index entries and counters from old
 // to new in the caller's transaction: the entries old had and new has not

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -316,10 +317,14 @@ func (f *certFilter) match(num, s []byte, covered filterMask, rec recordFunc) (b
 type ixPath struct {
 	field  byte
 	lo, hi []byte
+	// val is the value every key part of the path starts with when the
+	// path is one value's entries in the order that follows it (by date or
+	// by number); a cursor continues after it.
+	val    []byte
 	order  string
 	covers filterMask
 	est    int  // matches of this path's own condition
-	exact  bool // est is exact
+	exact  bool // est is exact, or a bound that reading the path makes exact
 	// pre holds the path's entries when counting it read them all (a
 	// prefix search of at most gatherCap), so sorting need not read again.
 	pre []preEntry
@@ -344,7 +349,7 @@ func successor(p []byte) []byte {
 }
 
 func prefixPath(field byte, value []byte, order string, covers filterMask) ixPath {
-	return ixPath{field: field, lo: value, hi: successor(value), order: order, covers: covers}
+	return ixPath{field: field, lo: value, hi: successor(value), val: value, order: order, covers: covers}
 }
 
 // queryCtx is one query's transaction, scope and statistics.
@@ -554,13 +559,27 @@ var tracePlan func(format string, args ...any)
 type recordFunc func(num []byte) (*Certificate, error)
 
 // orderKey is a row's cursor key from its entry's key part on a path in
-// that order: the number for number order, else the key part itself (the
-// day and number; the name or ID and number).
+// that order: the number for number order, the day and number for date
+// order, else the key part itself (the name or ID and number).
 func orderKey(order string, k []byte) []byte {
-	if order == SortNumber {
+	switch order {
+	case SortNumber:
 		return append([]byte(nil), k[len(k)-7:]...)
+	case SortDate:
+		return append([]byte(nil), k[len(k)-9:]...)
 	}
 	return append([]byte(nil), k...)
+}
+
+// cursorFrom is where a walk along p continues from a cursor key of p's
+// order: the key itself on the paths whose key part is the order's key
+// (every number, every day), else after p's value (one occupation's
+// certificates by date, one ID number's by number).
+func cursorFrom(p ixPath, cursor []byte) []byte {
+	if p.order == SortNumber || p.order == SortDate {
+		return key(p.val, cursor)
+	}
+	return cursor
 }
 
 // queryCertsTx answers a query within one scope.
@@ -617,7 +636,7 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 	share := 1.0
 	single := -1 // the exact count of the only filter, when known
 	addCounted := func(field byte, value []byte, covers filterMask) {
-		p := prefixPath(field, value, SortNumber, covers)
+		p := prefixPath(field, value, SortDate, covers)
 		p.est, p.exact = counterOf(cnt, field, sc, value), true
 		share *= float64(p.est) / float64(total)
 		paths = append(paths, p)
@@ -652,6 +671,23 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 		share *= float64(p.est) / float64(total)
 		paths = append(paths, p)
 		dayPath = &p
+	}
+	// A date range narrows the paths whose values list their certificates
+	// by date to the range's days: what they read then matches both, and
+	// they may hold no more than the range.
+	if dayPath != nil {
+		for i := range paths {
+			p := &paths[i]
+			if !dayOrdered(p.field) {
+				continue
+			}
+			p.lo = key(p.val, binary.BigEndian.AppendUint16(nil, f.from))
+			if f.to != 65535 {
+				p.hi = key(p.val, binary.BigEndian.AppendUint16(nil, f.to+1))
+			}
+			p.covers |= fDay
+			p.est = min(p.est, dayPath.est) // an upper bound: reading the path counts it
+		}
 	}
 	// Prefix searches are counted on their index, up to what can be sorted.
 	budget := func(p ixPath) (ixPath, error) {
@@ -701,9 +737,20 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 	}
 
 	// The most selective path, and the cheapest way to the page.
+	// Of paths of the same size, one in the requested order, then one that
+	// covers more filters (a value narrowed to a date range over the range).
+	better := func(a, b *ixPath) bool {
+		if a.est != b.est {
+			return a.est < b.est
+		}
+		if (a.order == f.sort) != (b.order == f.sort) {
+			return a.order == f.sort
+		}
+		return bits.OnesCount16(uint16(a.covers)) > bits.OnesCount16(uint16(b.covers))
+	}
 	var best *ixPath
 	for i := range candidates {
-		if best == nil || candidates[i].est < best.est || (candidates[i].est == best.est && candidates[i].order == f.sort) {
+		if best == nil || better(&candidates[i], best) {
 			best = &candidates[i]
 		}
 	}
@@ -774,6 +821,12 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 			page.Total, page.Exact = best.est, false
 		}
 		numbers, err = q.streamPath(&f, *best, single, record, 0)
+	case math.IsInf(gatherCost, 1) && best != nil && best.order == SortDate:
+		// Too many to sort and listed by date, but asked for by number:
+		// stream by number (a broad filter fills its page within the
+		// budget; a deep page of a rare one is Partial and goes on by
+		// cursor).
+		numbers, err = q.streamPath(&f, base, single, record, 0)
 	case math.IsInf(gatherCost, 1) && best != nil:
 		// Too many to sort: stream in the requested order, and if that
 		// reads far past its estimate (a filter correlated with the order),
@@ -937,10 +990,7 @@ func (q *queryCtx) streamPath(f *certFilter, p ixPath, single int, record record
 	var from []byte
 	cursor := f.cursor != nil && f.cursorOrder == p.order
 	if cursor {
-		from, skip = f.cursor, 0
-		if p.order == SortNumber && p.field != ixAll {
-			from = key(p.lo, f.cursor) // an index of one value, by number
-		}
+		from, skip = cursorFrom(p, f.cursor), 0
 		if f.before {
 			desc = !desc
 		}
@@ -960,7 +1010,9 @@ func (q *queryCtx) streamPath(f *certFilter, p ixPath, single int, record record
 	}
 	var numbers [][]byte
 	var first, last, read []byte
-	matched, stopped, lookedAhead := 0, false, false
+	// cutShort: the page was full and counting stopped at its budget
+	// without knowing whether another match follows.
+	matched, stopped, lookedAhead, cutShort := 0, false, false, false
 	err := q.scan(p, desc, from, func(k, s []byte) (bool, error) {
 		page.Scanned++
 		num := k[len(k)-7:]
@@ -1003,7 +1055,7 @@ func (q *queryCtx) streamPath(f *certFilter, p ixPath, single int, record record
 			return false, nil
 		}
 		if len(numbers) == want && page.Scanned-start >= countBudget {
-			stopped = true
+			stopped, cutShort = true, true
 			return false, nil
 		}
 		return true, nil
@@ -1028,7 +1080,7 @@ func (q *queryCtx) streamPath(f *certFilter, p ixPath, single int, record record
 		if !page.Exact {
 			page.Total = 0
 		}
-		page.More = lookedAhead || page.Partial
+		page.More = lookedAhead || page.Partial || cutShort
 		if f.before {
 			page.More = true
 		}

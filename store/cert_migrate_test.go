@@ -129,3 +129,89 @@ func TestMigrationConvertsOldLayout(t *testing.T) {
 		}
 	}
 }
+
+// A database whose occupation, level, status and print-flag entries list
+// each value by number (schema 5) is converted at the next start, group by
+// group: afterwards the index is exactly what the writers keep, every query
+// answers as before, and the full check passes. A migration cut short (some
+// groups converted, the rest not) is finished by the next start.
+// TestCheckPassesAfterTheCompactMigration runs this migration after the
+// compact one, and the whole check after both.
+func TestMigrationOrdersValueEntriesByDay(t *testing.T) {
+	lw := newLibrary(t, 120)
+	w := lw.w
+	prov := w.Org(t, "demo-province")
+	from, to := lw.certs[len(lw.certs)/3].IssueDate, lw.certs[2*len(lw.certs)/3].IssueDate
+	if to.Before(from) {
+		from, to = to, from
+	}
+	queries := []struct {
+		user string
+		q    store.CertQuery
+	}{
+		{"demo-province", store.CertQuery{Occupation: "012"}}, {"demo-province", store.CertQuery{Level: 5, Sort: store.SortNumber}},
+		{"demo-province", store.CertQuery{Occupation: "012", Level: 4, From: from, To: to}},
+		{"demo-dept", store.CertQuery{Level: 5, Asc: true}}, {"demo-unit", store.CertQuery{Printed: "no", Limit: 100}},
+		{"demo-direct", store.CertQuery{Occupation: "031", From: from}}, {"demo-province", store.CertQuery{Status: store.CertCancelled}},
+		{"demo-province", store.CertQuery{OrgID: prov.ID, Printed: "yes", To: to, Sort: store.SortNumber, Asc: true}},
+	}
+	answers := func(st *store.Store) []string {
+		var out []string
+		for _, q := range queries {
+			page, err := st.Certificates(w.Actor(t, q.user), q.q)
+			if err != nil {
+				t.Fatalf("%s %+v: %v", q.user, q.q, err)
+			}
+			out = append(out, fmt.Sprint(page.Total, numbers(page.Certs)))
+		}
+		return out
+	}
+	wantAnswers := answers(w.Store)
+	_, wantIndex, err := w.Store.RebuildIndexForTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Store.DowngradeDayOrderForTest(3); err != nil {
+		t.Fatal(err)
+	}
+	if before, _, _ := w.Store.RebuildIndexForTest(); reflect.DeepEqual(before, wantIndex) {
+		t.Fatal("the downgrade changed nothing")
+	}
+	w.Store.Close()
+
+	var mu sync.Mutex
+	var lines []string
+	defer store.SetMigrationLogForTest(func(msg string, args ...any) {
+		mu.Lock()
+		lines = append(lines, fmt.Sprint(append([]any{msg}, args...)...))
+		mu.Unlock()
+	})()
+	st, err := store.Open(w.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Now = w.Clock.Now
+	if v, _ := st.Schema(); v != store.SchemaVersion {
+		t.Errorf("schema %d, want %d", v, store.SchemaVersion)
+	}
+	before, _, err := st.RebuildIndexForTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(before, wantIndex) {
+		t.Errorf("migrated index and counters (%d) differ from the writers' (%d)", len(before), len(wantIndex))
+	}
+	w.Store = st
+	if got := answers(st); !reflect.DeepEqual(got, wantAnswers) {
+		t.Errorf("answers after the migration:\n got %v\nwant %v", got, wantAnswers)
+	}
+	st.Close()
+	if progress := strings.Join(lines, "\n"); !strings.Contains(progress, "按发证日期排列") {
+		t.Errorf("no progress line in:\n%s", progress)
+	}
+	// (This world's certificates are issued without batches: only the
+	// index's area is asked of the check.)
+	if r := mustCheck(t, w.Dir, store.CheckOptions{Full: true}); r.Areas[store.AreaDerived].Faults != 0 || r.Areas[store.AreaDerived].Checked == 0 {
+		t.Fatalf("check after the migration:\n%s", report(r))
+	}
+}

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -268,7 +270,7 @@ func oldCertIndex(c *Certificate) ([]ixEntry, error) {
 }
 
 // DowngradeForTest puts the database back in the layout before the
-// compact-layout migration (the last one): JSON records, the old index
+// compact-layout migration (schema 4): JSON records, the old index
 // (cert_idx), no runs and no issuer-group counters.
 func (s *Store) DowngradeForTest() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
@@ -338,7 +340,57 @@ func (s *Store) DowngradeForTest() error {
 				return err
 			}
 		}
-		return tx.Bucket(bMeta).Put([]byte("schema"), itob(SchemaVersion-1))
+		return tx.Bucket(bMeta).Put([]byte("schema"), itob(4))
+	})
+}
+
+// DowngradeDayOrderForTest puts the library's day-ordered entries back in
+// the layout before the day-order migration (schema 5: value, then number)
+// except in the first keep groups, as a migration cut short leaves them.
+func (s *Store) DowngradeDayOrderForTest(keep int) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bCertIx)
+		var groups [][]byte
+		c := b.Cursor()
+		for _, f := range dayOrderFields {
+			for k, _ := c.Seek([]byte{f}); k != nil && k[0] == f; k, _ = c.Seek(successor(groupOf(k))) {
+				groups = append(groups, bytes.Clone(groupOf(k)))
+			}
+		}
+		for i, g := range groups {
+			if i < keep {
+				continue
+			}
+			vlen := valueLen(g[0])
+			var ops []ixOp
+			rc := newRunCursor(b)
+			for k, sum := rc.seek(g); k != nil && bytes.HasPrefix(k, g); k, sum = rc.next() {
+				v := len(g) + vlen
+				ops = append(ops, ixOp{key(k[:v], k[v+2:]), bytes.Clone(sum)})
+			}
+			if rc.err != nil {
+				return rc.err
+			}
+			var runs [][]byte
+			for k, _ := c.Seek(g); k != nil && bytes.HasPrefix(k, g); k, _ = c.Next() {
+				runs = append(runs, bytes.Clone(k))
+			}
+			for _, k := range runs {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			slices.SortFunc(ops, func(a, b ixOp) int { return bytes.Compare(a.key, b.key) })
+			var w runWriter
+			for _, op := range ops {
+				w.add(op.key, op.sum)
+			}
+			w.flush()
+			if err := w.write(b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bMeta).Put([]byte("schema"), itob(5))
 	})
 }
 

@@ -135,10 +135,12 @@ var migrations = []func(tx *bolt.Tx) error{
 	rebuildStatsTx,                         // 3: statistics counters (stats.go)
 	startChainTx,                           // 4: the operation log's hash chain (chain.go)
 	nil,                                    // 5: compact certificate records and index (cert_migrate.go)
+	nil,                                    // 6: the library's value indexes by date (cert_migrate_day.go)
 }
 
 var chunked = map[int]func(s *Store) error{
 	4: (*Store).migrateCompactLayout,
+	5: (*Store).migrateDayOrder,
 }
 
 // SchemaVersion is the version this binary brings the database to.
