@@ -195,23 +195,23 @@ func mapValues(m map[byte]*arena) []*arena {
 	return out
 }
 
-// appendRuns writes an arena's sorted index entries as full runs
-// (cert_index_runs.go), in transactions of about 32 MB.
+// appendRuns writes an arena's sorted index entries in transactions of
+// about 32 MB. They are merged into the runs already there
+// (cert_index_runs.go): a group may hold entries of certificates issued
+// before, between the loaded ones, and runs must not overlap. Entries
+// after a group's last run are appended as full runs.
 func (s *Store) appendRuns(a *arena) error {
-	var w runWriter
 	const chunk = 32 << 20
 	for i := 0; i < a.len(); {
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bCertIx)
-			b.FillPercent = 1 // appended in key order
+			b.FillPercent = 1 // mostly appended in key order
+			var ops []ixOp
 			for size := 0; i < a.len() && size < chunk; i++ {
-				w.add(a.key(i), a.val(i))
+				ops = append(ops, ixOp{a.key(i), a.val(i)})
 				size += len(a.key(i)) + sumLen
 			}
-			if i == a.len() {
-				w.flush()
-			}
-			return w.write(b)
+			return applyIx(b, ops)
 		})
 		if err != nil {
 			return fmt.Errorf("bulk load index: %w", err)
