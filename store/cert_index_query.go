@@ -821,11 +821,12 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 			page.Total, page.Exact = best.est, false
 		}
 		numbers, err = q.streamPath(&f, *best, single, record, 0)
-	case math.IsInf(gatherCost, 1) && best != nil && best.order == SortDate:
+	case math.IsInf(gatherCost, 1) && best != nil && best.order == SortDate && f.active&fDay == 0:
 		// Too many to sort and listed by date, but asked for by number:
 		// stream by number (a broad filter fills its page within the
 		// budget; a deep page of a rare one is Partial and goes on by
-		// cursor).
+		// cursor). With a date range, which the numbers' years follow, the
+		// next case falls back to date order instead.
 		numbers, err = q.streamPath(&f, base, single, record, 0)
 	case math.IsInf(gatherCost, 1) && best != nil:
 		// Too many to sort: stream in the requested order, and if that
