@@ -428,14 +428,24 @@ func (q *queryCtx) scan(p ixPath, desc bool, from []byte, fn func(k, s []byte) (
 		return true, nil
 	}
 	if len(streams) == 1 {
+		// One group: a loop on locals (no store into the heap per entry).
 		st := streams[0]
+		rc, lo, hi, plen, k, s := st.rc, st.lo, st.hi, st.plen, st.k, st.s
 		for {
-			more, err := fn(st.k[st.plen:], st.s)
+			more, err := fn(k[plen:], s)
 			if err != nil || !more {
 				return err
 			}
-			if ok, err := advance(st); !ok || err != nil {
-				return err
+			if desc {
+				k, s = rc.prev()
+			} else {
+				k, s = rc.next()
+			}
+			if rc.err != nil {
+				return rc.err
+			}
+			if k == nil || bytes.Compare(k, lo) < 0 || (hi != nil && bytes.Compare(k, hi) >= 0) {
+				return nil
 			}
 		}
 	}
@@ -494,7 +504,7 @@ func (h *streamHeap) Pop() any {
 // readUpTo reads the entries of a path, stopping past limit; it returns
 // their number and, when they were at most limit, copies of them.
 func (q *queryCtx) readUpTo(p ixPath, limit int) (int, []preEntry, error) {
-	var out []preEntry
+	out := make([]preEntry, 0, min(limit+1, 4096))
 	n := 0
 	err := q.scan(p, false, nil, func(k, s []byte) (bool, error) {
 		n++

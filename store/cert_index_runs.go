@@ -121,63 +121,72 @@ func (r *run) add(k, s []byte) {
 	r.sums = append(r.sums, s...)
 }
 
-// decode reads the run stored under k with value v (both copied).
+// decode reads the run stored under k with value v (both copied). It
+// builds the run in local slices and stores them once: a store into the
+// run (a heap object) per entry would cost a write barrier each while the
+// collector runs.
 func (r *run) decode(k, v []byte) error {
-	r.reset()
-	bad := func() error { return fmt.Errorf("index run %x: %w", k, errCertRecord) }
-	sum := func(key []byte) bool {
-		if len(v) < 3 {
-			return false
-		}
-		if v[0]&sumLong != 0 {
-			if len(v) < sumLen {
-				return false
-			}
-			r.sums = append(r.sums, v[0]&^sumLong, v[1], v[2], v[3], v[4])
-			v = v[sumLen:]
-			return true
-		}
-		if len(key) < 7 {
-			return false
-		}
-		ol := numberOccLevel(key)
-		r.sums = append(r.sums, v[0], v[1], v[2], byte(ol>>8), byte(ol))
-		v = v[3:]
-		return true
+	keys, ends, sums := append(r.keys[:0], k...), r.ends[:0], r.sums[:0]
+	ends = append(ends, len(keys))
+	var ok bool
+	if sums, v, ok = appendStoredSum(sums, v, k); !ok {
+		r.reset()
+		return fmt.Errorf("index run %x: %w", k, errCertRecord)
 	}
-	r.keys = append(r.keys, k...)
-	r.ends = append(r.ends, len(r.keys))
-	if !sum(k) {
-		return bad()
-	}
-	prev := 0 // start of the previous key in r.keys
+	prev := 0 // start of the previous key in keys
 	for len(v) > 0 {
 		h := v[0]
-		shared, plen := int(h&127), len(r.keys)-prev
+		shared, plen := int(h&127), len(keys)-prev
 		var rest int
 		v = v[1:]
 		if h&128 != 0 {
 			if len(v) < 1 {
-				return bad()
+				ok = false
+				break
 			}
 			rest, v = int(v[0]), v[1:]
 		} else {
 			rest = plen - shared
 		}
 		if shared > plen || rest < 0 || len(v) < rest {
-			return bad()
+			ok = false
+			break
 		}
-		start := len(r.keys)
-		r.keys = append(r.keys, r.keys[prev:prev+shared]...)
-		r.keys = append(r.keys, v[:rest]...)
-		r.ends = append(r.ends, len(r.keys))
+		start := len(keys)
+		keys = append(keys, keys[prev:prev+shared]...)
+		keys = append(keys, v[:rest]...)
+		ends = append(ends, len(keys))
 		v = v[rest:]
-		if !sum(r.keys[start:]) {
-			return bad()
+		if sums, v, ok = appendStoredSum(sums, v, keys[start:]); !ok {
+			break
 		}
 		prev = start
 	}
+	r.keys, r.ends, r.sums = keys, ends, sums
+	if !ok {
+		r.reset()
+		return fmt.Errorf("index run %x: %w", k, errCertRecord)
+	}
 	return nil
+}
+
+// appendStoredSum appends the full summary of the entry with key key,
+// stored at the start of v, and returns the rest of v.
+func appendStoredSum(sums, v, key []byte) ([]byte, []byte, bool) {
+	if len(v) < 3 {
+		return sums, v, false
+	}
+	if v[0]&sumLong != 0 {
+		if len(v) < sumLen {
+			return sums, v, false
+		}
+		return append(sums, v[0]&^sumLong, v[1], v[2], v[3], v[4]), v[sumLen:], true
+	}
+	if len(key) < 7 {
+		return sums, v, false
+	}
+	ol := numberOccLevel(key)
+	return append(sums, v[0], v[1], v[2], byte(ol>>8), byte(ol)), v[3:], true
 }
 
 // search is the index of the first entry whose key is at least k (n when
