@@ -502,8 +502,30 @@ func (h *streamHeap) Pop() any {
 }
 
 // readUpTo reads the entries of a path, stopping past limit; it returns
-// their number and, when they were at most limit, copies of them.
+// their number and, when they were at most limit, copies of them. It
+// counts first without decoding (countRange), so a path far larger than
+// limit (a common surname) costs a few dozen runs' lengths.
 func (q *queryCtx) readUpTo(p ixPath, limit int) (int, []preEntry, error) {
+	total := 0
+	for _, g := range q.groups {
+		pre := q.prefix(p.field, g)
+		hi := successor(pre)
+		if p.hi != nil {
+			hi = key(pre, p.hi)
+		}
+		n, err := countRange(q.ix, key(pre, p.lo), hi, limit-total)
+		if err != nil {
+			return 0, nil, err
+		}
+		if total += n; total > limit {
+			return total, nil, nil
+		}
+	}
+	return q.readAll(p, limit)
+}
+
+// readAll reads the entries of a path, stopping past limit.
+func (q *queryCtx) readAll(p ixPath, limit int) (int, []preEntry, error) {
 	out := make([]preEntry, 0, min(limit+1, 4096))
 	n := 0
 	err := q.scan(p, false, nil, func(k, s []byte) (bool, error) {

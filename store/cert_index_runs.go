@@ -538,3 +538,102 @@ func (w *runWriter) write(b *bolt.Bucket) error {
 	w.pending = w.pending[:0]
 	return nil
 }
+
+// countRun counts the entries of a run (its key k and value v) by their
+// lengths alone, without building their keys; ok is false when the value
+// does not parse (the caller decodes it, which names the fault).
+func countRun(k, v []byte) (n int, ok bool) {
+	skipSum := func() bool {
+		if len(v) == 0 {
+			return false
+		}
+		l := 3
+		if v[0]&sumLong != 0 {
+			l = sumLen
+		}
+		if len(v) < l {
+			return false
+		}
+		v = v[l:]
+		return true
+	}
+	if !skipSum() {
+		return 0, false
+	}
+	n, klen := 1, len(k)
+	for len(v) > 0 {
+		h := v[0]
+		v = v[1:]
+		shared, rest := int(h&127), klen-int(h&127)
+		if h&128 != 0 {
+			if len(v) == 0 {
+				return 0, false
+			}
+			rest, v = int(v[0]), v[1:]
+		}
+		if shared > klen || rest < 0 || len(v) < rest {
+			return 0, false
+		}
+		v = v[rest:]
+		klen = shared + rest
+		if !skipSum() {
+			return 0, false
+		}
+		n++
+	}
+	return n, true
+}
+
+// countRange counts the entries in [lo, hi) (hi not nil), stopping once
+// past limit. The runs wholly inside are counted by countRun; only the
+// runs at the two ends are decoded.
+func countRange(b *bolt.Bucket, lo, hi []byte, limit int) (int, error) {
+	c := b.Cursor()
+	var r run
+	n := 0
+	inRun := func(k, v []byte, from []byte) error {
+		if err := r.decode(k, v); err != nil {
+			return err
+		}
+		i := 0
+		if from != nil {
+			i = r.search(from)
+		}
+		for ; i < r.n() && bytes.Compare(r.key(i), hi) < 0; i++ {
+			n++
+		}
+		return nil
+	}
+	k, v := c.Seek(lo)
+	if k == nil || !bytes.Equal(k, lo) {
+		// The run before may hold entries at or past lo.
+		var pk, pv []byte
+		if k == nil {
+			pk, pv = c.Last()
+		} else {
+			pk, pv = c.Prev()
+		}
+		if pk != nil {
+			if err := inRun(pk, pv, lo); err != nil {
+				return 0, err
+			}
+		}
+		k, v = c.Seek(lo)
+	}
+	for k != nil && bytes.Compare(k, hi) < 0 && n <= limit {
+		nk, nv := c.Next()
+		if nk != nil && bytes.Compare(nk, hi) <= 0 {
+			// Every entry of this run is below the next run's key.
+			if m, ok := countRun(k, v); ok {
+				n += m
+				k, v = nk, nv
+				continue
+			}
+		}
+		if err := inRun(k, v, nil); err != nil {
+			return 0, err
+		}
+		k, v = nk, nv
+	}
+	return n, nil
+}
