@@ -215,7 +215,7 @@ func (s *Server) renderStats(c *fiber.Ctx, f statsForm) error {
 	if d.Province {
 		d.Cities = store.StatsCities(w.org)
 	}
-	occs, err := s.st.Occupations()
+	occs, err := s.st.StatsOccupations()
 	if err != nil {
 		return err
 	}

@@ -76,39 +76,50 @@ func BenchmarkStatsHTTP2M(b *testing.B) {
 			return p
 		}
 		b.Run(v.name, func(b *testing.B) {
+			cpu0 := processCPU()
 			for b.Loop() {
 				for _, f := range filters {
 					get(tok, path(f), true)
 				}
 			}
-			worst := time.Duration(0)
+			cpu := processCPU() - cpu0
+			worst, worstCPU := time.Duration(0), time.Duration(0)
 			for _, f := range filters {
-				var times []time.Duration
+				var times, cpus []time.Duration
 				for range 9 {
-					t0 := time.Now()
+					t0, c0 := time.Now(), processCPU()
 					get(tok, path(f), true)
 					times = append(times, time.Since(t0))
+					cpus = append(cpus, processCPU()-c0)
 				}
 				slices.Sort(times)
+				slices.Sort(cpus)
 				worst = max(worst, times[4])
+				worstCPU = max(worstCPU, cpus[4])
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N*len(filters)), "mean-ms")
 			b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*len(filters)), "cpu-µs/op")
+			b.ReportMetric(float64(worstCPU.Microseconds()), "worst-cpu-µs")
 		})
 	}
 	tok := benchSession(b, w, "demo-province")
 	b.Run("province/full-page", func(b *testing.B) {
 		var body []byte
+		cpu0 := processCPU()
 		for b.Loop() {
 			body = get(tok, "/stats?region=3401&from=2024-07-01&to=2024-09-30", false)
 		}
+		b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		b.ReportMetric(float64(len(body)), "bytes")
 	})
 	b.Run("province/export", func(b *testing.B) {
 		var body []byte
+		cpu0 := processCPU()
 		for b.Loop() {
 			body = get(tok, "/stats/export?region=3401&from=2024-07-01&to=2024-09-30", false)
 		}
+		b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 		b.ReportMetric(float64(len(body)), "bytes")
 	})
 }

@@ -24,7 +24,7 @@ func (s *Server) statsExport(c *fiber.Ctx) error {
 	if errs != nil {
 		return s.renderStats(c, f)
 	}
-	occs, err := s.st.Occupations()
+	occs, err := s.st.StatsOccupations()
 	if err != nil {
 		return err
 	}

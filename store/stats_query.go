@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -134,23 +135,37 @@ func StatsCities(province Org) []StatsCity {
 	return append(out, StatsCity{Region: province.Region, Name: DirectRegionName})
 }
 
+// StatsOccupations is the occupation catalogue by code, as the statistics'
+// filter offers it, from the store's memory (org_cache.go) rather than
+// decoded on every request.
+func (s *Store) StatsOccupations() ([]Occupation, error) {
+	all, err := s.catalog()
+	return slices.Clone(all), err
+}
+
 // Stats answers one view of 统计分析 for the caller: the province over the
 // whole province, a dept over its units. Every figure is read from the
 // counters of stats.go.
 func (s *Store) Stats(a Actor, q StatsQuery) (StatsReport, error) {
 	rep := StatsReport{Query: q}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		u, own, err := actorTx(tx, a)
-		if err != nil {
-			return err
-		}
-		if !u.Can(own.Type, CapStatsView) || (own.Type != Province && own.Type != Dept) {
-			return ErrForbidden
-		}
-		f, err := q.normalise(s.Now())
-		if err != nil {
-			return err
-		}
+	// The actor, organisations and occupation names come from the store's
+	// memory (org_cache.go): a view decodes no record.
+	u, own, err := s.actorView(a)
+	if err != nil {
+		return rep, err
+	}
+	if !u.Can(own.Type, CapStatsView) || (own.Type != Province && own.Type != Dept) {
+		return rep, ErrForbidden
+	}
+	f, err := q.normalise(s.Now())
+	if err != nil {
+		return rep, err
+	}
+	orgs, err := s.orgSnap()
+	if err != nil {
+		return rep, err
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
 		r := &statsReader{cur: tx.Bucket(bStats).Cursor(), level: f.level}
 		if f.occ != nil {
 			r.occ = f.occ[:]
@@ -167,10 +182,11 @@ func (s *Store) Stats(a Actor, q StatsQuery) (StatsReport, error) {
 			q.Region, rep.Query.Region = "", ""
 		}
 		if q.OrgID != 0 {
-			o, err := orgTx(tx, q.OrgID)
-			if err != nil || o.ID == own.ID || !own.Contains(o) {
+			p := orgs.byID[q.OrgID]
+			if p == nil || p.ID == own.ID || !own.Contains(*p) {
 				return ErrNotFound
 			}
+			o := copyOrg(p)
 			if q.View != StatsByOrg { // the organisation view lists them all
 				rep.Focus = o
 			}
@@ -178,9 +194,13 @@ func (s *Store) Stats(a Actor, q StatsQuery) (StatsReport, error) {
 		switch q.View {
 		case StatsByTrade:
 			scopes := f.viewScopes(own, q.Region, rep.Focus)
-			rep.Cross, err = statsCrossTx(tx, r, scopes, f.terms)
+			names, err := s.catalog()
+			if err != nil {
+				return err
+			}
+			rep.Cross = statsCross(r, scopes, f.terms, names)
 			rep.Total = rep.Cross.Total
-			return err
+			return nil
 		case StatsByMonth:
 			scopes := f.viewScopes(own, q.Region, rep.Focus)
 			rep.Trend, rep.TrendCut = statsTrend(r, scopes, f, s.Now())
@@ -206,11 +226,11 @@ func (s *Store) Stats(a Actor, q StatsQuery) (StatsReport, error) {
 			if q.Region == "" {
 				return nil
 			}
-			if rows, err = statsRegionOrgsTx(tx, q.Region, f.types); err != nil {
+			if rows, err = statsRegionOrgsTx(tx, orgs, q.Region, f.types); err != nil {
 				return err
 			}
 		} else {
-			if rows, err = childrenTx(tx, own.ID); err != nil {
+			if rows, err = statsChildrenTx(tx, orgs, own.ID); err != nil {
 				return err
 			}
 			rows = slices.DeleteFunc(rows, func(o Org) bool { return !slices.Contains(f.types, statTypeByte(o.Type)) })
@@ -327,13 +347,13 @@ func (f statsFilter) viewScopes(own Org, region string, focus Org) [][]byte {
 
 // statsRegionOrgsTx lists the organisations of the given types that hold
 // certificates of a region.
-func statsRegionOrgsTx(tx *bolt.Tx, region string, types []byte) ([]Org, error) {
+func statsRegionOrgsTx(tx *bolt.Tx, orgs *orgSnapshot, region string, types []byte) ([]Org, error) {
 	var out []Org
 	c := tx.Bucket(bStatsOrgs).Cursor()
 	for _, typ := range types {
 		prefix := append(fixedWidth(region, 4), typ)
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			o, err := orgTx(tx, btoi(k[len(prefix):]))
+			o, err := orgs.get(btoi(k[len(prefix):]))
 			if err != nil {
 				return nil, err
 			}
@@ -341,6 +361,31 @@ func statsRegionOrgsTx(tx *bolt.Tx, region string, types []byte) ([]Org, error) 
 		}
 	}
 	return out, nil
+}
+
+// statsChildrenTx is childrenTx with the organisations taken from memory.
+func statsChildrenTx(tx *bolt.Tx, orgs *orgSnapshot, parent uint64) ([]Org, error) {
+	var out []Org
+	prefix := itob(parent)
+	c := tx.Bucket(bOrgChildren).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		o, err := orgs.get(btoi(k[8:]))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	slices.SortFunc(out, func(a, b Org) int { return strings.Compare(a.Code, b.Code) })
+	return out, nil
+}
+
+// get is a copy of one organisation of the snapshot.
+func (snap *orgSnapshot) get(id uint64) (Org, error) {
+	o, ok := snap.byID[id]
+	if !ok {
+		return Org{}, fmt.Errorf("organisation %d: %w", id, ErrNotFound)
+	}
+	return copyOrg(o), nil
 }
 
 // statsReader reads counters for one occupation and level filter.
@@ -383,7 +428,7 @@ func (r *statsReader) add(sum *statVec, scope []byte, terms []statTerm) {
 
 // statsCrossTx reads the occupation × level table of the scopes: one Seek
 // and one scan of a period's cells per scope and period.
-func statsCrossTx(tx *bolt.Tx, r *statsReader, scopes [][]byte, terms []statTerm) (StatsCross, error) {
+func statsCross(r *statsReader, scopes [][]byte, terms []statTerm, catalog []Occupation) StatsCross {
 	cross := StatsCross{Levels: data.Levels()}
 	cells := map[[4]byte]statVec{}
 	for _, sc := range scopes {
@@ -405,17 +450,9 @@ func statsCrossTx(tx *bolt.Tx, r *statsReader, scopes [][]byte, terms []statTerm
 			}
 		}
 	}
-	names := map[string]string{}
-	err := tx.Bucket(bOccupations).ForEach(func(k, v []byte) error {
-		var o Occupation
-		if err := jsonUnmarshal(v, &o); err != nil {
-			return err
-		}
+	names := make(map[string]string, len(catalog))
+	for _, o := range catalog {
 		names[o.Code] = o.Name
-		return nil
-	})
-	if err != nil {
-		return cross, err
 	}
 	rows := map[string]*StatsCrossRow{}
 	cross.Columns = make([]StatsFigures, len(cross.Levels))
@@ -445,7 +482,7 @@ func statsCrossTx(tx *bolt.Tx, r *statsReader, scopes [][]byte, terms []statTerm
 		cross.Rows = append(cross.Rows, *row)
 	}
 	slices.SortFunc(cross.Rows, func(a, b StatsCrossRow) int { return strings.Compare(a.Code, b.Code) })
-	return cross, nil
+	return cross
 }
 
 // statsTrend reads the figures of every month of the range: from the first
