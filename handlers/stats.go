@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -155,27 +156,29 @@ type statsCrossRow struct {
 }
 
 type statsData struct {
-	Form        statsForm
-	Rep         store.StatsReport
-	Province    bool
-	Occupations []store.Occupation
-	Levels      []data.Level
-	Cities      []store.StatsCity // the city choices (province)
-	Measures    []statsMeasure
-	Measure     statsMeasure
-	Tabs        []statsTab
-	Presets     []statsPreset
-	Chart       statsChart
-	Cross       statsCrossView
-	ExportURL   string
-	Filters     string // the filters in words
-	Scope       string // what the figures cover, in words
-	Error       string
-	Errors      map[string]string
-	OOB         bool // an htmx answer: update the form's state fields too
-	Empty       bool
+	Form      statsForm
+	Rep       store.StatsReport
+	Province  bool
+	Levels    []data.Level
+	Measures  []statsMeasure
+	Measure   statsMeasure
+	Tabs      []statsTab
+	Presets   []statsPreset
+	Chart     statsChart
+	Cross     statsCrossView
+	ExportURL string
+	Filters   string // the filters in words
+	Scope     string // what the figures cover, in words
+	Error     string
+	Errors    map[string]string
+	OOB       bool // an htmx answer: update the form's state fields too
+	Empty     bool
 	// OrgLink is the trade view of one organisation, minus its id.
 	OrgLink string
+	// Rows: the body of the view's table; RegionOptions and
+	// OccupationOptions: the drop-downs' choices (stats_html.go).
+	Rows                             template.HTML
+	RegionOptions, OccupationOptions template.HTML
 }
 
 func (s *Server) stats(c *fiber.Ctx) error {
@@ -213,13 +216,26 @@ func (s *Server) renderStats(c *fiber.Ctx, f statsForm) error {
 		d.Error = "请修正统计条件：" + firstValue(errs)
 	}
 	if d.Province {
-		d.Cities = store.StatsCities(w.org)
+		cities := store.StatsCities(w.org)
+		values, labels := make([]string, len(cities)), make([]string, len(cities))
+		for i, c := range cities {
+			values[i], labels[i] = c.Region, c.Name
+		}
+		d.RegionOptions = options(values, labels, f.Region)
 	}
 	occs, err := s.st.StatsOccupations()
 	if err != nil {
 		return err
 	}
-	d.Occupations = occs
+	fragment := isHTMX(c) && c.Get("HX-Target") == "stats-result"
+	if !fragment { // the fragment has no occupation drop-down
+		values, labels := make([]string, len(occs)), make([]string, len(occs))
+		for i, o := range occs {
+			values[i], labels[i] = o.Code, o.Name
+		}
+		d.OccupationOptions = options(values, labels, f.Occupation)
+	}
+	links := newStatsLinks(f)
 	d.ExportURL = f.Link("/stats/export")
 	d.OrgLink = f.Link("/stats", "view", string(store.StatsByTrade), "region", "", "org", "")
 	for _, t := range []struct {
@@ -243,20 +259,27 @@ func (s *Server) renderStats(c *fiber.Ctx, f statsForm) error {
 		switch store.StatsView(f.View) {
 		case store.StatsByTrade:
 			d.Cross = crossView(rep.Cross, statsMeasureIndex(f.Measure))
+			d.Rows = crossRows(d.Cross.Rows)
 			d.Empty = len(d.Cross.Rows) == 0
 		case store.StatsByMonth:
 			d.Chart = monthStatsChart(rep.Trend)
+			d.Rows = monthRows(rep.Trend)
 			d.Empty = rep.Total.Zero()
 		default:
 			if d.Province {
-				d.Chart = cityStatsChart(rep.Cities, f)
+				d.Chart = cityStatsChart(rep.Cities, f.Region, links)
 			} else {
 				d.Chart = orgStatsChart(rep.Orgs)
+			}
+			if d.Province && rep.Query.Region == "" {
+				d.Rows = cityRows(rep.Cities, links)
+			} else {
+				d.Rows = orgRows(rep.Orgs, d.OrgLink)
 			}
 			d.Empty = rep.Total.Zero()
 		}
 	}
-	if isHTMX(c) && c.Get("HX-Target") == "stats-result" {
+	if fragment {
 		c.Set("HX-Push-Url", f.Link("/stats"))
 		d.OOB = true
 		return s.fragment(c, status, tplStatsResult, d)

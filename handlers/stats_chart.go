@@ -100,15 +100,15 @@ func horizontalChart(labels []string, values []int64) statsChart {
 }
 
 // cityStatsChart: certificates issued per city; a bar selects its city.
-func cityStatsChart(cities []store.StatsCity, f statsForm) statsChart {
+func cityStatsChart(cities []store.StatsCity, region string, l statsLinks) statsChart {
 	labels := make([]string, len(cities))
 	values := make([]int64, len(cities))
 	urls := make([]string, len(cities))
 	active := -1
 	for i, c := range cities {
 		labels[i], values[i] = c.Name, c.Issued
-		urls[i] = f.Link("/stats", "region", c.Region, "view", "", "org", "")
-		if c.Region == f.Region {
+		urls[i] = l.link("/stats", "region", c.Region, "view", "", "org", "")
+		if c.Region == region {
 			active = i
 		}
 	}

@@ -111,7 +111,6 @@ var (
 	tplStats       = tpl("stats/index")
 	tplStatsResult = tpl("stats/_result")
 	_              = tpl("stats/_state") // included by other templates
-	_              = tpl("stats/_chart") // included by other templates
 )
 
 // Certificate businesses.
