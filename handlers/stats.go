@@ -156,23 +156,25 @@ type statsCrossRow struct {
 }
 
 type statsData struct {
-	Form      statsForm
-	Rep       store.StatsReport
-	Province  bool
-	Levels    []data.Level
-	Measures  []statsMeasure
-	Measure   statsMeasure
-	Tabs      []statsTab
-	Presets   []statsPreset
-	Chart     statsChart
-	Cross     statsCrossView
-	ExportURL string
-	Filters   string // the filters in words
-	Scope     string // what the figures cover, in words
-	Error     string
-	Errors    map[string]string
-	OOB       bool // an htmx answer: update the form's state fields too
-	Empty     bool
+	Form     statsForm
+	Rep      store.StatsReport
+	Province bool
+	Levels   []data.Level
+	Measures []statsMeasure
+	// MeasureHeads and Note: the measures as table headings and in words.
+	MeasureHeads, Note template.HTML
+	Measure            statsMeasure
+	Tabs               []statsTab
+	Presets            []statsPreset
+	Chart              statsChart
+	Cross              statsCrossView
+	ExportURL          string
+	Filters            string // the filters in words
+	Scope              string // what the figures cover, in words
+	Error              string
+	Errors             map[string]string
+	OOB                bool // an htmx answer: update the form's state fields too
+	Empty              bool
 	// OrgLink is the trade view of one organisation, minus its id.
 	OrgLink string
 	// Rows: the body of the view's table; RegionOptions and
@@ -210,7 +212,7 @@ func (s *Server) renderStats(c *fiber.Ctx, f statsForm) error {
 	}
 	status := fiber.StatusOK
 	d := statsData{Form: f, Rep: rep, Province: w.org.Type == store.Province, Levels: data.Levels(), Measures: statsMeasures,
-		Measure: statsMeasures[statsMeasureIndex(f.Measure)], Errors: errs}
+		MeasureHeads: statsMeasureHeads, Note: statsNote, Measure: statsMeasures[statsMeasureIndex(f.Measure)], Errors: errs}
 	if errs != nil {
 		status = fiber.StatusUnprocessableEntity
 		d.Error = "请修正统计条件：" + firstValue(errs)
@@ -236,8 +238,8 @@ func (s *Server) renderStats(c *fiber.Ctx, f statsForm) error {
 		d.OccupationOptions = options(values, labels, f.Occupation)
 	}
 	links := newStatsLinks(f)
-	d.ExportURL = f.Link("/stats/export")
-	d.OrgLink = f.Link("/stats", "view", string(store.StatsByTrade), "region", "", "org", "")
+	d.ExportURL = links.link("/stats/export")
+	d.OrgLink = links.link("/stats", "view", string(store.StatsByTrade), "region", "", "org", "")
 	for _, t := range []struct {
 		label string
 		view  store.StatsView
@@ -246,9 +248,9 @@ func (s *Server) renderStats(c *fiber.Ctx, f statsForm) error {
 		if t.view == store.StatsByOrg && !d.Province {
 			label = "按单位"
 		}
-		u := f.Link("/stats", "view", string(t.view))
+		u := links.link("/stats", "view", string(t.view))
 		if t.view == store.StatsByOrg {
-			u = f.Link("/stats", "view", "", "org", "")
+			u = links.link("/stats", "view", "", "org", "")
 		}
 		d.Tabs = append(d.Tabs, statsTab{Label: label, URL: u, Active: f.View == string(t.view)})
 	}

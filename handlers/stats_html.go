@@ -100,6 +100,7 @@ func (w *htmlOut) figureCells(f store.StatsFigures) {
 // cityRows is the body of the province's table of cities.
 func cityRows(cities []store.StatsCity, l statsLinks) template.HTML {
 	var w htmlOut
+	w.Grow(300 * len(cities))
 	for _, c := range cities {
 		w.raw("<tr><td>")
 		w.htmxLink(l.link("/stats", "region", c.Region), c.Name)
@@ -114,6 +115,7 @@ func cityRows(cities []store.StatsCity, l statsLinks) template.HTML {
 // trade view of one organisation, minus its id.
 func orgRows(rows []store.StatsOrgRow, orgLink string) template.HTML {
 	var w htmlOut
+	w.Grow(400 * len(rows))
 	for _, r := range rows {
 		w.raw("<tr><td>")
 		w.text(r.Org.Name)
@@ -135,6 +137,7 @@ func orgRows(rows []store.StatsOrgRow, orgLink string) template.HTML {
 // monthRows is the body of the monthly trend's table.
 func monthRows(months []store.StatsMonth) template.HTML {
 	var w htmlOut
+	w.Grow(120 * len(months))
 	for _, m := range months {
 		w.raw("<tr><td>")
 		w.raw(m.Month.Format("2006年01月"))
@@ -148,6 +151,7 @@ func monthRows(months []store.StatsMonth) template.HTML {
 // crossRows is the body of the occupation × level table in one measure.
 func crossRows(rows []statsCrossRow) template.HTML {
 	var w htmlOut
+	w.Grow(250 * len(rows))
 	for _, r := range rows {
 		w.raw(`<tr><td><span class="mono muted">`)
 		w.text(r.Code)
@@ -190,6 +194,7 @@ func options(values, labels []string, chosen string) template.HTML {
 // htmx) or horizontal rows.
 func (ch statsChart) SVG() template.HTML {
 	var w htmlOut
+	w.Grow(400*len(ch.Bars) + 800)
 	w.raw(`<svg class="chart stats-chart" viewBox="0 0 `)
 	w.int(int64(ch.Width))
 	w.raw(" ")
@@ -293,3 +298,24 @@ func (ch statsChart) bar(w *htmlOut, b statsBar) {
 	w.intAttr("height", b.H)
 	w.raw(` rx="3" class="bar"/>`)
 }
+
+// statsMeasureHeads are the four measures as table headings, with their
+// meaning as a tooltip; statsNote says what they count.
+var statsMeasureHeads, statsNote = func() (template.HTML, template.HTML) {
+	var heads, note htmlOut
+	for i, m := range statsMeasures {
+		heads.raw(`<th class="num"`)
+		heads.attr("title", m.Hint)
+		heads.raw(">")
+		heads.text(m.Label)
+		heads.raw("</th>")
+		if i > 0 {
+			note.raw("；")
+		}
+		note.raw("<b>")
+		note.text(m.Label)
+		note.raw("</b>：")
+		note.text(m.Hint)
+	}
+	return heads.html(), note.html()
+}()

@@ -525,8 +525,12 @@ func statsTrend(r *statsReader, scopes [][]byte, f statsFilter, now time.Time) (
 	}
 	var out []StatsMonth
 	for mi := start; mi <= stop; mi++ {
-		lo, hi := max(from, monthStartDay(mi)), min(to, monthStartDay(mi+1)-1)
-		terms := statsCover(lo, hi, f.end)
+		first, last := monthStartDay(mi), monthStartDay(mi+1)-1
+		lo, hi := max(from, first), min(to, last)
+		terms := []statTerm{periodTerm(statMonth, mi, 1)}
+		if lo != first || hi != last { // only the range's first and last months can be partial
+			terms = statsCover(lo, hi, f.end)
+		}
 		var v statVec
 		for _, sc := range scopes {
 			r.add(&v, sc, terms)
