@@ -43,6 +43,7 @@ func verticalChart(labels []string, values []int64, urls []string, active int) s
 	const w, h, left, top, bottom = 1000, 260, 56, 22, 30
 	ch := statsChart{Width: w, Height: h, Left: left, Top: top, PlotW: w - left - 8, PlotH: h - top - bottom, Zero: true}
 	scale := ch.scaleFor(values)
+	ch.Bars = make([]statsBar, 0, len(values))
 	n := max(len(values), 1)
 	slot := float64(ch.PlotW) / float64(n)
 	// Labels that would touch are thinned out: every k-th is shown.
@@ -83,6 +84,7 @@ func horizontalChart(labels []string, values []int64) statsChart {
 	ch.PlotH = row * len(values)
 	ch.Height = top + ch.PlotH + 8
 	scale := ch.scaleFor(values)
+	ch.Bars = make([]statsBar, 0, len(values))
 	for i, v := range values {
 		bw := int(float64(ch.PlotW) * float64(v) / float64(scale))
 		if v > 0 && bw < 2 {
