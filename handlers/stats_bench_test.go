@@ -86,7 +86,7 @@ func BenchmarkStatsHTTP2M(b *testing.B) {
 				}
 			}
 			cpu := processCPU() - cpu0
-			worst, worstCPU := time.Duration(0), time.Duration(0)
+			worst, worstCPU, worstAt := time.Duration(0), time.Duration(0), ""
 			for _, f := range filters {
 				var times, cpus []time.Duration
 				for range 9 {
@@ -98,7 +98,12 @@ func BenchmarkStatsHTTP2M(b *testing.B) {
 				slices.Sort(times)
 				slices.Sort(cpus)
 				worst = max(worst, times[4])
-				worstCPU = max(worstCPU, cpus[4])
+				if cpus[4] > worstCPU {
+					worstCPU, worstAt = cpus[4], f
+				}
+			}
+			if testing.Verbose() {
+				b.Logf("most processor time: %s (%s)", path(worstAt), worstCPU)
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N*len(filters)), "mean-ms")
 			b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
