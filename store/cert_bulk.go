@@ -39,6 +39,7 @@ func (s *Store) BulkLoadCertificates(n int, gen func(i int) Certificate) error {
 	type seg struct{ max, n int }
 	segs := map[string]*seg{}
 	prev := ""
+	lastDay := uint16(0)
 	seals := make([]byte, 0, n*sealRowLen)
 	for i := 0; i < n; i++ {
 		c := gen(i)
@@ -46,6 +47,7 @@ func (s *Store) BulkLoadCertificates(n int, gen func(i int) Certificate) error {
 			return fmt.Errorf("bulk load: number %s after %s: numbers must ascend", c.Number, prev)
 		}
 		prev = c.Number
+		lastDay = max(lastDay, dayNumber(c.IssueDate))
 		raw, err := encodeCert(nil, &c)
 		if err != nil {
 			return err
@@ -60,7 +62,9 @@ func (s *Store) BulkLoadCertificates(n int, gen func(i int) Certificate) error {
 			}
 			recs = newArena(0)
 		}
-		entries, cks, err := certIndex(&c)
+		// Every loaded certificate goes to the main ranges; the watermark is
+		// raised to the last of their days before the entries are written.
+		entries, cks, err := certIndex(&c, noRecent)
 		if err != nil {
 			return err
 		}
@@ -122,6 +126,12 @@ func (s *Store) BulkLoadCertificates(n int, gen func(i int) Certificate) error {
 		return err
 	}
 	if err := s.appendSorted(bCertBatch, batch); err != nil {
+		return err
+	}
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		_, err := mergeRecentTx(tx, lastDay)
+		return err
+	}); err != nil {
 		return err
 	}
 	for _, f := range ixFields {

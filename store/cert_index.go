@@ -237,8 +237,10 @@ func provinceOf(c *Certificate) uint64 {
 }
 
 // certIndex returns the index entries of a certificate (with their
-// summary) and the counter keys it adds one to.
-func certIndex(c *Certificate) ([]ixEntry, [][]byte, error) {
+// summary) and the counter keys it adds one to. recentAfter is the
+// watermark W of the transaction (cert_index_recent.go): the name and ID
+// entries of a certificate issued after it are in the recent level.
+func certIndex(c *Certificate, recentAfter uint16) ([]ixEntry, [][]byte, error) {
 	num, err := packNumber(c.Number)
 	if err != nil {
 		return nil, nil, err
@@ -270,6 +272,7 @@ func certIndex(c *Certificate) ([]ixEntry, [][]byte, error) {
 		if dayOrdered(field) {
 			value = key(value, dayb[:])
 		}
+		field = levelField(field, dayNumber(c.IssueDate), recentAfter)
 		entries = append(entries, ixEntry{key([]byte{field}, prov, value, num), sum},
 			ixEntry{key([]byte{issuerField(field)}, grp, value, num), sum})
 	}
@@ -310,13 +313,14 @@ func reindexCertTx(tx *bolt.Tx, old, new *Certificate) error {
 	var oldE, newE []ixEntry
 	var oldC, newC [][]byte
 	var err error
+	w := recentAfterTx(tx)
 	if old != nil {
-		if oldE, oldC, err = certIndex(old); err != nil {
+		if oldE, oldC, err = certIndex(old, w); err != nil {
 			return err
 		}
 	}
 	if new != nil {
-		if newE, newC, err = certIndex(new); err != nil {
+		if newE, newC, err = certIndex(new, w); err != nil {
 			return err
 		}
 	}
@@ -386,17 +390,19 @@ func addCountsTx(tx *bolt.Tx, delta map[string]int64) error {
 // while it writes the records; writeTx then rewrites each run it touches
 // once (an approval of 1,000 certificates appends to a few runs per group).
 type newCertIndex struct {
-	ops    []ixOp
-	counts map[string]int64
+	certs       []Certificate
+	recentAfter uint16 // the watermark the entries were computed with
+	ops         []ixOp
+	counts      map[string]int64
 }
 
 // planNewCertIndex computes the entries and counters certIndex gives each
-// certificate.
-func planNewCertIndex(certs []Certificate) (*newCertIndex, error) {
-	p := &newCertIndex{counts: map[string]int64{}}
+// certificate under the watermark recentAfter.
+func planNewCertIndex(certs []Certificate, recentAfter uint16) (*newCertIndex, error) {
+	p := &newCertIndex{certs: certs, recentAfter: recentAfter, counts: map[string]int64{}}
 	n := 0
 	for i := range certs {
-		entries, counts, err := certIndex(&certs[i])
+		entries, counts, err := certIndex(&certs[i], recentAfter)
 		if err != nil {
 			return nil, err
 		}
@@ -420,8 +426,16 @@ func planNewCertIndex(certs []Certificate) (*newCertIndex, error) {
 	return p, nil
 }
 
-// writeTx writes a plan's entries and adds its counters.
+// writeTx writes a plan's entries and adds its counters; a plan computed
+// under another watermark than the transaction's is computed again.
 func (p *newCertIndex) writeTx(tx *bolt.Tx) error {
+	if w := recentAfterTx(tx); w != p.recentAfter {
+		again, err := planNewCertIndex(p.certs, w)
+		if err != nil {
+			return err
+		}
+		p = again
+	}
 	b := tx.Bucket(bCertIx)
 	b.FillPercent = 0.9
 	if err := applyIx(b, p.ops); err != nil {

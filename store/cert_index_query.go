@@ -383,8 +383,7 @@ func (q *queryCtx) scan(p ixPath, desc bool, from []byte, fn func(k, s []byte) (
 		k, s   []byte
 	}
 	streams := make([]*stream, 0, len(q.groups))
-	for _, g := range q.groups {
-		pre := q.prefix(p.field, g)
+	for _, pre := range q.prefixes(p.field) { // both levels of names and IDs
 		st := &stream{rc: newRunCursor(q.ix), plen: len(pre), lo: append(pre, p.lo...)}
 		if p.hi != nil {
 			st.hi = key(pre, p.hi)

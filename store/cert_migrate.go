@@ -322,6 +322,12 @@ func (s *Store) migrateIndex() error {
 		}
 		oldKeys = old.Stats().KeyN
 		prov = scopeBytes(btoi(tx.Bucket(bMeta).Get([]byte("province_id"))))
+		// Every entry is written to the main ranges: the recent level's
+		// watermark is set again at the end of the open, to the last issue
+		// day (cert_index_recent.go).
+		if err := tx.Bucket(bMeta).Delete(metaRecentAfter); err != nil {
+			return err
+		}
 		return resetBucketTx(tx, bCertIx)
 	})
 	if err != nil || !hasOld {

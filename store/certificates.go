@@ -219,9 +219,10 @@ func (s *Store) issueAtTx(tx *bolt.Tx, req IssueRequest, now time.Time) ([]Certi
 		planErr error
 		planned = make(chan struct{})
 	)
+	recentAfter := recentAfterTx(tx)
 	go func() {
 		defer close(planned)
-		plan, planErr = planNewCertIndex(certs)
+		plan, planErr = planNewCertIndex(certs, recentAfter)
 	}()
 	const chunk = 50
 	raws := make([][]byte, len(order))

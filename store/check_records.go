@@ -426,6 +426,7 @@ func (w *checkWorld) passCerts() {
 		return
 	}
 	needIx := false
+	recentAfter := recentAfterTx(w.tx) // the entries' level (cert_index_recent.go)
 	// Sets whose cert hook reads only the certificate run on the workers,
 	// each worker folding into its own copy, merged at the end.
 	var pure, onMain []*setState
@@ -520,7 +521,7 @@ func (w *checkWorld) passCerts() {
 						c := &rec.cert
 						rec.in.Certificate = c
 						if needIx {
-							rec.in.ix, rec.in.counts, rec.in.ixErr = certIndex(c)
+							rec.in.ix, rec.in.counts, rec.in.ixErr = certIndex(c, recentAfter)
 						}
 						if string(rec.k) != c.Number {
 							continue

@@ -98,6 +98,10 @@ func Open(dir string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.initRecentAfter(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("index watermark: %w", err)
+	}
 	if s.compactAfterOpen {
 		s.compactAfterOpen = false
 		if err := s.compactFile(); err != nil {
