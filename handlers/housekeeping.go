@@ -17,8 +17,9 @@ const uploadMaxAge = 24 * time.Hour
 // summaries of refused requests once their minute is over; once a day
 // archiving operation-log entries past the retention setting and recording
 // the day's anchor of the log's hash chain; every hour removing uploads no
-// record has referred to for a day; and the scheduled backup when its time of
-// day has come. It stops when the application shuts down, after the step it
+// record has referred to for a day; the scheduled backup when its time of
+// day has come; and merging the library's recent index level into its main
+// ranges (at start-up, once a night, and whenever it grows too large). It stops when the application shuts down, after the step it
 // is in (a backup running is finished).
 func (s *Server) startHousekeeping(app *fiber.App) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -34,8 +35,11 @@ func (s *Server) startHousekeeping(app *fiber.App) {
 		minute := time.NewTicker(time.Minute)
 		defer minute.Stop()
 		var lastPrune, lastSweep time.Time
+		startup := true
 		for {
 			now := s.now()
+			s.mergeRecentIndex(now, startup)
+			startup = false
 			if now.Sub(lastPrune) >= 24*time.Hour || now.Before(lastPrune) {
 				lastPrune = now
 				s.pruneLogs()
@@ -106,5 +110,39 @@ func (s *Server) recordAnchor() {
 		s.log.Error("record log anchor", "err", err.Error())
 	case fresh:
 		s.log.Info("recorded log anchor", "day", a.Day, "record", a.ID, "hash", a.Hash)
+	}
+}
+
+// recentIndexBound is the size of the library's recent index level, in
+// certificates, past which it is merged at once (a variable for tests).
+var recentIndexBound = store.RecentIndexBound
+
+// mergeRecentIndex keeps the library's recent index level small
+// (docs/store.md): at start-up and at the first tick between 01:00 and 05:00
+// China time it merges the certificates issued before today, and at any
+// time it merges all of them once they exceed recentIndexBound. A merge the
+// watermark already covers costs one read.
+func (s *Server) mergeRecentIndex(now time.Time, startup bool) {
+	local := now.In(cst)
+	today := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, cst)
+	upTo := today.AddDate(0, 0, -1)
+	if h := local.Hour(); !startup && (h < 1 || h >= 5) {
+		r, err := s.st.RecentIndex()
+		if err != nil {
+			s.log.Error("recent index", "err", err.Error())
+			return
+		}
+		if r.Certs <= recentIndexBound {
+			return
+		}
+		upTo = today
+	}
+	t0 := time.Now()
+	moved, err := s.st.MergeRecentIndex(upTo)
+	switch {
+	case err != nil:
+		s.log.Error("合并证书库近期索引失败 merge the recent index: "+store.StorageProblemOr(err, ""), "err", err.Error())
+	case moved > 0:
+		s.log.Info("merged the recent index", "certificates", moved, "up_to", upTo.Format("2006-01-02"), "elapsed", time.Since(t0).String())
 	}
 }

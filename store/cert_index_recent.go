@@ -161,9 +161,9 @@ func (q *queryCtx) prefixes(field byte) [][]byte {
 
 // RecentIndex is the state of the recent level.
 type RecentIndex struct {
-	// After is the watermark's day (China time, at midnight UTC like
-	// IssueDay): certificates issued later have their name and ID entries in
-	// the recent level.
+	// After is the watermark's day (midnight China time, as IssueDay):
+	// certificates issued later have their name and ID entries in the
+	// recent level.
 	After time.Time
 	// Certs is how many certificates are in the recent level.
 	Certs int
@@ -175,7 +175,8 @@ func (s *Store) RecentIndex() (RecentIndex, error) {
 	var r RecentIndex
 	err := s.db.View(func(tx *bolt.Tx) error {
 		w := recentAfterTx(tx)
-		r.After = dayEpoch.AddDate(0, 0, int(w))
+		d := dayEpoch.AddDate(0, 0, int(w))
+		r.After = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, cst)
 		r.Certs = recentCertsTx(tx, w)
 		return nil
 	})
@@ -198,10 +199,18 @@ func recentCertsTx(tx *bolt.Tx, w uint16) int {
 // returns how many certificates moved. A day at or before the watermark
 // changes nothing: the watermark never goes down.
 func (s *Store) MergeRecentIndex(upTo time.Time) (int, error) {
+	day := dayNumber(upTo)
+	var covered bool
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		covered = day <= recentAfterTx(tx)
+		return nil
+	}); err != nil || covered {
+		return 0, err // the server asks every minute of the night
+	}
 	var moved int
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		moved, err = mergeRecentTx(tx, dayNumber(upTo))
+		moved, err = mergeRecentTx(tx, day)
 		return err
 	})
 	return moved, err

@@ -434,3 +434,54 @@ func SetScanLimitsForTest(scan, depth int) func() {
 	scanBudget, maxDepth = scan, depth
 	return func() { scanBudget, maxDepth = s, d }
 }
+
+// IndexFieldsForTest lists the field letters of the library's index
+// entries of one certificate, in key order.
+func (s *Store) IndexFieldsForTest(number string) string {
+	num, err := packNumber(number)
+	if err != nil {
+		panic(err)
+	}
+	var out []byte
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		return forEachIxEntry(tx.Bucket(bCertIx), func(k, sum []byte) error {
+			if bytes.HasSuffix(k, num) {
+				out = append(out, k[0])
+			}
+			return nil
+		})
+	})
+	return string(out)
+}
+
+// DeleteIndexEntriesForTest removes the entries of one field letter of a
+// certificate from the library's index, as damage would; it returns how
+// many it removed.
+func (s *Store) DeleteIndexEntriesForTest(number string, field byte) (int, error) {
+	num, err := packNumber(number)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		var ops []ixOp
+		err := forEachIxEntry(tx.Bucket(bCertIx), func(k, sum []byte) error {
+			if k[0] == field && bytes.HasSuffix(k, num) {
+				ops = append(ops, ixOp{key: bytes.Clone(k)})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		n = len(ops)
+		return applyIx(tx.Bucket(bCertIx), ops)
+	})
+	return n, err
+}
+
+// DeleteRecentWatermarkForTest removes the recent level's watermark, as a
+// database written before it existed lacks it.
+func (s *Store) DeleteRecentWatermarkForTest() error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Delete(metaRecentAfter) })
+}
