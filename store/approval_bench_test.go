@@ -109,3 +109,50 @@ func benchApprove(b *testing.B, w *fixture.World, kind string, seq *int) {
 	b.ReportMetric(float64(written)/float64(b.N)/(1<<20), "MB-written/op")
 	b.ReportMetric(cpu.Seconds()*1000/float64(b.N), "cpu-ms/op")
 }
+
+// BenchmarkMergeRecent10000At2M is the nightly merge of the library's
+// recent index level on a copy of the two-million-certificate store: a
+// day's 10,000 certificates (ten approvals of 1,000 people with random
+// names and ID numbers) moved into the main name and ID ranges; time and
+// bytes written per merge.
+func BenchmarkMergeRecent10000At2M(b *testing.B) {
+	w := fixture.BigCopy(b, benchCerts())
+	unit := w.Org(b, "demo-unit")
+	w.Clock.Advance(366 * 24 * time.Hour) // a year of fresh segments
+	var written int64
+	var cpu time.Duration
+	moved := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		w.Clock.Advance(24 * time.Hour)
+		for j := 0; j < 10; j++ { // one segment each: 砌筑工 and 钢筋工, levels 1–5
+			cands := mixedCandidates(uint64(1000+10*i+j), 1000)
+			hs := make([]store.Holder, len(cands))
+			for k, c := range cands {
+				hs[k] = store.Holder{Name: c.Name, Gender: c.Gender, IDNumber: c.IDNumber, WorkUnit: c.WorkUnit,
+					Occupation: []string{"012", "011"}[j%2], Level: 1 + j/2}
+			}
+			if _, err := w.Store.IssueForTest(store.IssueRequest{OrgID: unit.ID, Holders: hs, Username: "demo-province"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		before, cpu0 := bytesWritten(b), cpuTime()
+		b.StartTimer()
+		n, err := w.Store.MergeRecentIndex(w.Clock.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		written += bytesWritten(b) - before
+		cpu += cpuTime() - cpu0
+		moved += n
+		b.StartTimer()
+	}
+	if moved < 10000*b.N {
+		b.Fatalf("%d certificates merged, want at least %d", moved, 10000*b.N)
+	}
+	b.ReportMetric(float64(written)/float64(b.N)/(1<<20), "MB-written/op")
+	b.ReportMetric(cpu.Seconds()*1000/float64(b.N), "cpu-ms/op")
+}

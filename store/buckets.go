@@ -8,7 +8,9 @@ var (
 	// "key_<name>" => 32 random bytes (HMAC keys); "chain_head" => id | SHA-256 of
 	// the newest log entry; "chain_anchor" => id | SHA-256 of the last entry
 	// retention removed; "seal_archive_sum" => LtHash state of bSealArchive
-	// (chain.go); "signing_active" => id of the signing key in use (signing.go)
+	// (chain.go); "signing_active" => id of the signing key in use (signing.go);
+	// "ix_recent_after" => 2-byte day number, the watermark of the library's
+	// recent index level (cert_index_recent.go)
 	bMeta = []byte("meta")
 
 	// maps: org id => Org JSON

@@ -47,6 +47,9 @@ import (
 // (dayOrdered), the list's default order, so a page filtered by one of them
 // reads its 20 entries and no more.
 //
+// The name and ID entries of a certificate issued after the watermark are
+// kept under 'm' and 'j' instead (the recent level, cert_index_recent.go).
+//
 // Every entry carries the certificate's 5-byte summary (status and print
 // flag, issue day, occupation and level), so the other filters are checked
 // on the entry without decoding the record. Entries are stored in runs of
