@@ -506,8 +506,7 @@ func (h *streamHeap) Pop() any {
 // limit (a common surname) costs a few dozen runs' lengths.
 func (q *queryCtx) readUpTo(p ixPath, limit int) (int, []preEntry, error) {
 	total := 0
-	for _, g := range q.groups {
-		pre := q.prefix(p.field, g)
+	for _, pre := range q.prefixes(p.field) { // both levels of names and IDs
 		hi := successor(pre)
 		if p.hi != nil {
 			hi = key(pre, p.hi)
