@@ -137,7 +137,13 @@ func TestRecentLevelSearchesAnswerAlike(t *testing.T) {
 				if want := numbers(lw.expect(scope, q, page.Order)); qq.q.Offset == 0 && !reflect.DeepEqual(walked, want) {
 					t.Errorf("%s %+v: the cursors list %v, want %v", qq.user, qq.q, walked, want)
 				}
-				out = append(out, fmt.Sprint(qq.user, qq.q, page.Total, page.Exact, page.Order, numbers(page.Certs), len(walked)))
+				// A total that is a lower bound depends on where a count
+				// stopped (lw.check holds it to the rows); exact ones match.
+				total := -1
+				if page.Exact {
+					total = page.Total
+				}
+				out = append(out, fmt.Sprint(qq.user, qq.q, total, page.Exact, page.Order, numbers(page.Certs), len(walked)))
 			}
 			restore()
 		}
