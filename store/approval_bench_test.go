@@ -129,7 +129,8 @@ func BenchmarkMergeRecent10000At2M(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		w.Clock.Advance(366 * 24 * time.Hour) // a new year: fresh segments
-		for j := 0; j < 10; j++ { // one segment each: 砌筑工 and 钢筋工, levels 1–5
+		// Ten segments of 1,000: 砌筑工 and 钢筋工, levels 1–5.
+		for j := 0; j < 10; j++ {
 			hs := make([]store.Holder, 0, 1000)
 			for _, c := range mixedCandidates(uint64(1000+10*i+j), 1100) {
 				occ, level := []string{"012", "011"}[j%2], 1+j/2
