@@ -351,7 +351,14 @@ func flipMeta(t *testing.T, path string, slot, pageSize int) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := f.WriteAt([]byte{0x5a}, int64(slot*pageSize+16+16)); err != nil {
+	// One byte of the root bucket's page number, flipped (written as a
+	// constant it would change nothing when it already held that value).
+	off := int64(slot*pageSize + 16 + 16)
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{b[0] ^ 0x5a}, off); err != nil {
 		t.Fatal(err)
 	}
 }
