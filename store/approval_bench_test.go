@@ -19,17 +19,22 @@ import (
 // them: varied names and ID numbers of people born anywhere in the city
 // over forty years (so their index keys fall all over the indexes, unlike
 // approvalCandidates' run of consecutive ID numbers).
+// mixedSeen holds every ID number mixedCandidates gave in this process:
+// an approval of a person who already holds the certificate is refused.
+var mixedSeen = map[string]bool{}
+
 func mixedCandidates(seed uint64, n int) []candidate.Candidate {
 	r := rand.New(rand.NewPCG(seed, 7))
 	surnames := []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏")
 	given := []rune("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国志红玉文辉鹏飞宇浩然子轩梓涵一诺欣怡俊晨曦鑫森琳")
 	districts := []string{"340102", "340103", "340104", "340111", "340121", "340122", "340123", "340124", "340181"}
 	out := make([]candidate.Candidate, n)
-	seen := map[string]bool{}
+	seen := mixedSeen
 	for i := range out {
 		var id string
 		for id == "" || seen[id] {
-			birth := time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(40*365))
+			// Born from 1966: the benchmark world's people are born before.
+			birth := time.Date(1966, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(35*365))
 			id = idcard.Make(districts[r.IntN(len(districts))], birth, r.IntN(1000))
 		}
 		seen[id] = true
