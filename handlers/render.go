@@ -167,6 +167,9 @@ func (s *Server) render(c *fiber.Ctx, status int, tpl tplName, title string, dat
 	p.Flash = s.takeFlash(c)
 	layout := layoutPlain
 	if w.loggedIn() {
+		if done, err := s.withChrome(c, status, tpl, &p, w); done {
+			return err
+		}
 		layout = layoutMain
 		p.Menu = s.menu(w, c.Path())
 	}
