@@ -170,3 +170,29 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkPagesHTTP2M measures the home page and the operation log through
+// the whole application on two million certificates, for a user of each
+// level (every page a clerk reaches stays under 2 ms of processor time).
+func BenchmarkPagesHTTP2M(b *testing.B) {
+	w := fixture.Big(b, benchCerts())
+	app, err := New(Config{Store: w.Store, Now: w.Clock.Now, Logger: discardLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, scope := range []string{"demo-unit", "demo-dept", "demo-province"} {
+		tok := benchSession(b, w, scope)
+		for _, p := range []struct{ name, path string }{{"home", "/"}, {"logs", "/logs"}} {
+			b.Run(scope[5:]+"/"+p.name, func(b *testing.B) {
+				var body []byte
+				b.ReportAllocs()
+				cpu0 := processCPU()
+				for b.Loop() {
+					body = benchGet(b, app, tok, p.path, false)
+				}
+				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+				b.ReportMetric(float64(len(body)), "bytes")
+			})
+		}
+	}
+}
