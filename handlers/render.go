@@ -64,25 +64,6 @@ var funcs = template.FuncMap{
 		}
 		return code
 	},
-	"quickIcon": func(path string) string {
-		switch {
-		case strings.HasPrefix(path, "/batches"):
-			return "batch"
-		case strings.HasPrefix(path, "/reviews"):
-			return "review"
-		case strings.HasPrefix(path, "/certificates"):
-			return "printer"
-		case strings.HasPrefix(path, "/business"):
-			return "business"
-		case strings.HasPrefix(path, "/admin"):
-			return "org"
-		case path == "/logs":
-			return "log"
-		case path == "/stats":
-			return "stats"
-		}
-		return "settings"
-	},
 	// pngURL lets a generated PNG data: URL (QR codes) through html/template.
 	"pngURL": func(s string) template.URL {
 		if strings.HasPrefix(s, "data:image/png;base64,") {
