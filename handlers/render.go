@@ -44,6 +44,7 @@ var funcs = template.FuncMap{
 	},
 	"maskID":    idcard.Mask,
 	"navHTML":   navHTML,
+	"pagerHTML": pagerHTML,
 	"maskPhone": idcard.MaskPhone,
 	"add":       func(a, b int) int { return a + b },
 	"hasPrefix": strings.HasPrefix,
