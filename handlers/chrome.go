@@ -13,13 +13,13 @@ import (
 // The main layout (head, menu, header) around every page of a logged-in
 // user is the same for every request of that user on that page: rendering
 // it through html/template cost more than many pages' own content. It is
-// rendered once per everything it shows and kept as bytes with two kinds of
-// holes, the session's CSRF token and the page's content, which each
-// request fills. The key holds the values shown themselves (title, the
-// organisation's name, code and type, the user's name and username, what
-// decides the menu: the organisation's type, the user's capabilities and
-// the highlighted entry), so a renamed user or organisation or a changed
-// grant simply finds no entry; nothing has to be invalidated. Answers that
+// rendered once per everything it shows and kept as bytes with holes for
+// what changes from request to request: the session's CSRF token, the
+// page's title and its content. The key holds the values shown themselves
+// (the organisation's name, code and type, the user's name and username,
+// what decides the menu: the organisation's type, the user's capabilities
+// and the highlighted entry), so a renamed user or organisation or a
+// changed grant simply finds no entry; nothing has to be invalidated. Answers that
 // carry a flash message or a stale-form notice (rare) are rendered through
 // the template as before.
 
@@ -34,6 +34,7 @@ type chromeHole uint8
 
 const (
 	holeCSRF chromeHole = iota
+	holeTitle
 	holeContent
 )
 
@@ -41,6 +42,7 @@ const (
 // every escaper leaves as they are.
 const (
 	markCSRF    = "Zq7chromeCSRFmark3Xv"
+	markTitle   = "Zq7chromeTITLEmark3Xv"
 	markContent = "Zq7chromeCONTENTmark3Xv"
 )
 
@@ -50,15 +52,14 @@ type chromeCache struct {
 	off bool // render every layout through the template (tests compare both)
 }
 
-// maxChromes bounds the kept layouts (about 4 KB each): users × the pages
-// they open, emptied when full.
-const maxChromes = 4096
+// maxChromes bounds the kept layouts (about 5 KB each): users × the menu
+// entries they open, emptied when full.
+const maxChromes = 2048
 
 // chromeKey is everything the main layout shows for p, in one string
 // (appended to key).
 func chromeKey(key []byte, p *page, w *who, active string) []byte {
 	add := func(s string) { key = append(key, s...); key = append(key, 0) }
-	add(p.Title)
 	add(p.Org.Name)
 	add(p.Org.Code)
 	add(string(p.Org.Type))
@@ -128,6 +129,8 @@ func (s *Server) withChrome(c *fiber.Ctx, status int, tpl tplName, p *page, w *w
 		switch ch.holes[i] {
 		case holeCSRF:
 			buf.WriteString(p.CSRF)
+		case holeTitle:
+			textEscaper.WriteString(buf, p.Title)
 		case holeContent:
 			if err := s.views.ExecuteTemplate(buf, string(tpl), *p); err != nil {
 				return true, fmt.Errorf("render %s: %w", tpl, err)
@@ -144,7 +147,7 @@ func (s *Server) withChrome(c *fiber.Ctx, status int, tpl tplName, p *page, w *w
 // cuts it there.
 func (s *Server) renderChrome(p *page, w *who) (*chrome, error) {
 	q := *p
-	q.CSRF, q.Content, q.Flash, q.Stale = markCSRF, markContent, "", nil
+	q.CSRF, q.Title, q.Content, q.Flash, q.Stale = markCSRF, markTitle, markContent, "", nil
 	q.Menu = s.menu(w, p.Active)
 	var buf bytes.Buffer
 	if err := s.views.ExecuteTemplate(&buf, string(layoutMain), q); err != nil {
@@ -152,26 +155,29 @@ func (s *Server) renderChrome(p *page, w *who) (*chrome, error) {
 	}
 	out := buf.String()
 	ch := &chrome{}
-	contents := 0
+	marks := []struct {
+		mark string
+		hole chromeHole
+	}{{markCSRF, holeCSRF}, {markTitle, holeTitle}, {markContent, holeContent}}
+	count := map[chromeHole]int{}
 	for {
-		i, j := strings.Index(out, markCSRF), strings.Index(out, markContent)
-		if i < 0 && j < 0 {
+		at, next := -1, 0
+		for k, m := range marks {
+			if i := strings.Index(out, m.mark); i >= 0 && (at < 0 || i < at) {
+				at, next = i, k
+			}
+		}
+		if at < 0 {
 			break
 		}
-		if j >= 0 && (i < 0 || j < i) {
-			ch.parts = append(ch.parts, []byte(out[:j]))
-			ch.holes = append(ch.holes, holeContent)
-			out = out[j+len(markContent):]
-			contents++
-			continue
-		}
-		ch.parts = append(ch.parts, []byte(out[:i]))
-		ch.holes = append(ch.holes, holeCSRF)
-		out = out[i+len(markCSRF):]
+		ch.parts = append(ch.parts, []byte(out[:at]))
+		ch.holes = append(ch.holes, marks[next].hole)
+		count[marks[next].hole]++
+		out = out[at+len(marks[next].mark):]
 	}
 	ch.parts = append(ch.parts, []byte(out))
-	if contents != 1 {
-		return nil, fmt.Errorf("render %s: the page's content appears %d times", layoutMain, contents)
+	if count[holeContent] != 1 || count[holeTitle] != 1 {
+		return nil, fmt.Errorf("render %s: the page's content appears %d times, its title %d", layoutMain, count[holeContent], count[holeTitle])
 	}
 	return ch, nil
 }
@@ -189,3 +195,7 @@ func (s *Server) menuActive(w *who, current string) string {
 	}
 	return best
 }
+
+// textEscaper writes text as html/template does in element content and in
+// <title>: the same characters replaced, by the same references.
+var textEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")

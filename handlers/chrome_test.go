@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"html/template"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,7 +14,8 @@ import (
 func TestChromeSameAsTemplate(t *testing.T) {
 	e := newEnv(t)
 	pages := []string{"/", "/certificates", "/logs", "/batches", "/settings", "/admin/users", "/admin/orgs", "/stats",
-		"/business/applied", "/reviews/batches", "/segments", "/no-such-page"}
+		"/business/applied", "/reviews/batches", "/segments", "/no-such-page", "/batches/1", "/batches/2",
+		"/admin/orgs/" + itoa(e.w.Org(t, "demo-unit").ID), "/admin/users/" + itoa(e.w.User(t, "hfjg-clerk").ID)}
 	for _, user := range []string{"demo-unit", "hfjg-clerk", "demo-dept", "demo-province", "demo-direct"} {
 		c := e.login(user)
 		for _, p := range pages {
@@ -104,5 +106,20 @@ func TestChromeFollowsChanges(t *testing.T) {
 	h = top(c.get("/business"))
 	if !has(h, `<a href="/business" class="active" aria-current="page">`) || has(h, `<a href="/" class="active"`) {
 		t.Errorf("the menu does not mark 申请业务 on /business:\n%s", h)
+	}
+}
+
+// A page's title goes into the kept layout escaped as the template escapes
+// it.
+func TestChromeTitleEscaped(t *testing.T) {
+	tpl := template.Must(template.New("t").Parse(`<title>{{.}} · 合格证登记系统</title>`))
+	for _, title := range []string{"证书库", `批次 <b>"甲"</b> & 'x'+1`, "a\x00b", "变更业务 2534010145"} {
+		var want strings.Builder
+		if err := tpl.Execute(&want, title); err != nil {
+			t.Fatal(err)
+		}
+		if got := "<title>" + textEscaper.Replace(title) + " · 合格证登记系统</title>"; got != want.String() {
+			t.Errorf("title %q: %s, want %s", title, got, want.String())
+		}
 	}
 }
