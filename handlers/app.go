@@ -67,6 +67,7 @@ type Server struct {
 	views   *template.Template
 	certs   *certState  // verification key and limiter (verify.go)
 	options optionCache // the library's drop-downs (cert_options.go)
+	chromes chromeCache // the main layout around pages (chrome.go)
 	denials *denials
 	// csrfKey signs the CSRF tokens handed out before login.
 	csrfKey     []byte

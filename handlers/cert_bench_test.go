@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"certreg/auth"
 	"certreg/fixture"
@@ -101,6 +103,66 @@ func BenchmarkCertListHTTP2M(b *testing.B) {
 	}
 }
 
+// BenchmarkFullPageOverTable2M compares the library's full page with its
+// htmx table, request by request in turn, by the processor time of the
+// thread that answers (the handler alone: no network, no test client, and
+// other work on the machine does not count), and reports the page's cost
+// over the table's (target ≤ 1.3).
+func BenchmarkFullPageOverTable2M(b *testing.B) {
+	w := fixture.Big(b, benchCerts())
+	app, err := New(Config{Store: w.Store, Now: w.Clock.Now, Logger: discardLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := app.Handler()
+	sample, err := w.Store.Certificates(w.Actor(b, "demo-unit"), store.CertQuery{Number: "24"})
+	if err != nil || len(sample.Certs) == 0 {
+		b.Fatalf("no sample: %v", err)
+	}
+	c := sample.Certs[len(sample.Certs)/2]
+	for _, scope := range []string{"demo-dept", "demo-province"} {
+		tok := benchSession(b, w, scope)
+		for _, q := range []struct{ name, path string }{{"all-by-date", "/certificates"}, {"number-exact", "/certificates?number=" + c.Number},
+			{"level-1", "/certificates?level=1"}} {
+			b.Run(scope[5:]+"/"+q.name, func(b *testing.B) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				var spent [2]time.Duration
+				for b.Loop() {
+					for k, htmx := range []bool{true, false} {
+						var ctx fasthttp.RequestCtx
+						ctx.Request.SetRequestURI(q.path)
+						ctx.Request.Header.SetCookie(cookieSession, tok)
+						if htmx {
+							ctx.Request.Header.Set("HX-Request", "true")
+							ctx.Request.Header.Set("HX-Target", "cert-table")
+						}
+						t0 := threadCPU()
+						h(&ctx)
+						spent[k] += threadCPU() - t0
+						if ctx.Response.StatusCode() != 200 {
+							b.Fatalf("%s: %d", q.path, ctx.Response.StatusCode())
+						}
+					}
+				}
+				b.ReportMetric(float64(spent[0].Microseconds())/float64(b.N), "table-µs/op")
+				b.ReportMetric(float64(spent[1].Microseconds())/float64(b.N), "page-µs/op")
+				b.ReportMetric(float64(spent[1])/float64(spent[0]), "page/table")
+			})
+		}
+	}
+}
+
+// threadCPU is the processor time of the calling thread (Linux
+// RUSAGE_THREAD).
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(1, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // BenchmarkPrint500HTTP prints 500 certificates with varied names as one
 // PDF through POST /certificates/print (load, sign, render, record, send)
 // and reports the file size. Signing the QR codes adds at most 5 %,
@@ -169,4 +231,30 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPagesHTTP2M measures the home page and the operation log through
+// the whole application on two million certificates, for a user of each
+// level (every page a clerk reaches stays under 2 ms of processor time).
+func BenchmarkPagesHTTP2M(b *testing.B) {
+	w := fixture.Big(b, benchCerts())
+	app, err := New(Config{Store: w.Store, Now: w.Clock.Now, Logger: discardLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, scope := range []string{"demo-unit", "demo-dept", "demo-province"} {
+		tok := benchSession(b, w, scope)
+		for _, p := range []struct{ name, path string }{{"home", "/"}, {"logs", "/logs"}} {
+			b.Run(scope[5:]+"/"+p.name, func(b *testing.B) {
+				var body []byte
+				b.ReportAllocs()
+				cpu0 := processCPU()
+				for b.Loop() {
+					body = benchGet(b, app, tok, p.path, false)
+				}
+				b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+				b.ReportMetric(float64(len(body)), "bytes")
+			})
+		}
+	}
 }

@@ -240,7 +240,7 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 		return err
 	}
 	occOptions, occID := s.occupationOptions(occs)
-	key := fmt.Sprintf("%d|%d|%d|%t|%s", w.org.ID, gen, occID, d.ShowOrg, vals.Encode())
+	key := fmt.Sprintf("%d|%d|%d|%t|%s", w.org.ID, gen, occID, d.ShowOrg, d.Query)
 	d.Filters, err = s.filtersHTML(key, func() (template.HTML, error) {
 		if d.ShowOrg {
 			orgs, err := s.orgOptions(w.org)

@@ -22,7 +22,7 @@ type optionCache struct {
 	mu      sync.Mutex
 	orgsGen uint64
 	orgs    map[uint64]string // by viewer: the organisations' options
-	occs    map[string]string // by the occupations' codes: their options
+	occs    map[uint64]string // by the hash of the occupations' codes and names: their options
 	// filters are rendered filter forms by filtersKey.
 	filters map[string]template.HTML
 }
@@ -71,16 +71,21 @@ func (s *Server) orgOptions(viewer store.Org) (string, error) {
 }
 
 // occupationOptions are the <option>s of occs (code, name), and a hash of
-// the list.
+// the list, which also files them: 64 bits of a seeded hash tell the
+// lists apart (the filter forms are filed under it as well).
 func (s *Server) occupationOptions(occs []store.Occupation) (string, uint64) {
-	var key strings.Builder
-	for _, o := range occs {
-		key.WriteString(o.Code + "\x00" + o.Name + "\x00")
+	var h maphash.Hash
+	h.SetSeed(optionSeed)
+	for i := range occs {
+		h.WriteString(occs[i].Code)
+		h.WriteByte(0)
+		h.WriteString(occs[i].Name)
+		h.WriteByte(0)
 	}
-	id := maphash.String(optionSeed, key.String())
+	id := h.Sum64()
 	c := &s.options
 	c.mu.Lock()
-	out, ok := c.occs[key.String()]
+	out, ok := c.occs[id]
 	c.mu.Unlock()
 	if ok {
 		return out, id
@@ -92,9 +97,9 @@ func (s *Server) occupationOptions(occs []store.Occupation) (string, uint64) {
 	out = b.String()
 	c.mu.Lock()
 	if c.occs == nil || len(c.occs) >= maxCachedOptions {
-		c.occs = map[string]string{}
+		c.occs = map[uint64]string{}
 	}
-	c.occs[key.String()] = out
+	c.occs[id] = out
 	c.mu.Unlock()
 	return out, id
 }

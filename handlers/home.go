@@ -1,6 +1,11 @@
 package handlers
 
 import (
+	"html"
+	"html/template"
+	"strconv"
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"certreg/store"
@@ -21,6 +26,53 @@ type homeData struct {
 	// StatsURL: 统计分析 for those who may open it.
 	StatsURL    string
 	RecoveryLow bool // few recovery codes left: say so, with a way to make new ones
+}
+
+// The home page's lists are written here rather than in views/home.html:
+// through html/template their few dozen fields cost most of the page.
+
+// TodoHTML is the to-do items, each a link with its count.
+func (d homeData) TodoHTML() template.HTML {
+	var b strings.Builder
+	for _, t := range d.Todo {
+		b.WriteString(`<a class="todo-item" href="` + html.EscapeString(t.Path) + `"><span class="todo-count`)
+		if t.Count != 0 {
+			b.WriteString(" " + html.EscapeString(t.Tone))
+		}
+		b.WriteString(`">` + strconv.FormatUint(t.Count, 10) + `</span><span>` + html.EscapeString(t.Label) + `</span></a>`)
+	}
+	return template.HTML(b.String())
+}
+
+// BatchRows is the table of the latest batches, a rejected one with its
+// reason on hover.
+func (d homeData) BatchRows() template.HTML {
+	var b strings.Builder
+	for _, x := range d.Batches {
+		b.WriteString(`<tr><td class="mono">` + html.EscapeString(x.Code()) + `</td><td><a href="/batches/` + strconv.FormatUint(x.ID, 10) + `">` +
+			html.EscapeString(x.Name) + `</a></td><td>` + strconv.Itoa(x.Count) + " 人</td>\n      <td><span class=\"tag " + html.EscapeString(tone(x.State)) + `"`)
+		if x.State == store.BatchRejected && x.Reason != "" {
+			b.WriteString(` title="原因：` + html.EscapeString(x.Reason) + `"`)
+		}
+		b.WriteString(`>` + html.EscapeString(x.State.Label()) + `</span></td><td>`)
+		if x.Created.IsZero() {
+			b.WriteString("—")
+		} else {
+			b.WriteString(x.Created.In(cst).Format("2006-01-02 15:04:05"))
+		}
+		b.WriteString(`</td></tr>`)
+	}
+	return template.HTML(b.String())
+}
+
+// LinksHTML is the quick links, each with its icon.
+func (d homeData) LinksHTML() template.HTML {
+	var b strings.Builder
+	for _, l := range d.Links {
+		b.WriteString("\n    <a class=\"quick\" href=\"" + html.EscapeString(l.Path) + `"><span class="qi"><svg class="icon"><use href="/assets/icons.svg#` +
+			quickIcon(l.Path) + `"/></svg></span><span><b>` + html.EscapeString(l.Label) + `</b><span>` + html.EscapeString(l.Hint) + "</span></span></a>\n    ")
+	}
+	return template.HTML(b.String())
 }
 
 // homeBatches is how many of its latest batches a unit's home lists.
@@ -150,4 +202,25 @@ func loopbackOr404(h fiber.Handler) fiber.Handler {
 		}
 		return h(c)
 	}
+}
+
+// quickIcon is the icon of a quick link to path.
+func quickIcon(path string) string {
+	switch {
+	case strings.HasPrefix(path, "/batches"):
+		return "batch"
+	case strings.HasPrefix(path, "/reviews"):
+		return "review"
+	case strings.HasPrefix(path, "/certificates"):
+		return "printer"
+	case strings.HasPrefix(path, "/business"):
+		return "business"
+	case strings.HasPrefix(path, "/admin"):
+		return "org"
+	case path == "/logs":
+		return "log"
+	case path == "/stats":
+		return "stats"
+	}
+	return "settings"
 }

@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"html"
+	"html/template"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,15 +14,15 @@ import (
 )
 
 type logsData struct {
-	Entries  []store.LogEntry
-	Users    []store.User
-	Actions  []store.ActionInfo
-	Filter   logQuery
-	Page     int
-	HasMore  bool
-	PrevURL  string
-	NextURL  string
-	UserName map[uint64]string
+	Entries []store.LogEntry
+	Filter  logQuery
+	Page    int
+	HasMore bool
+	PrevURL string
+	NextURL string
+	// The filter's drop-downs, the selected option marked, and the table's
+	// rows (written here: through html/template they cost most of the page).
+	UserOptions, ActionOptions, Rows template.HTML
 }
 
 type logQuery struct {
@@ -52,11 +55,7 @@ func (s *Server) logs(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	users, err := s.st.OrgUsers(w.org.ID)
-	if err != nil {
-		return err
-	}
-	d := logsData{Entries: entries, Users: users, Actions: store.Actions, Filter: q, Page: pageNo, HasMore: more}
+	d := logsData{Entries: entries, Filter: q, Page: pageNo, HasMore: more, Rows: logRows(entries)}
 	link := func(p int) string {
 		v := url.Values{}
 		for k, val := range map[string]string{"user": q.User, "action": q.Action, "from": q.From, "to": q.To} {
@@ -76,5 +75,57 @@ func (s *Server) logs(c *fiber.Ctx) error {
 	if isHTMX(c) && c.Get("HX-Target") == "log-table" {
 		return s.fragment(c, fiber.StatusOK, tplLogRows, d)
 	}
+	users, err := s.st.OrgUsers(w.org.ID)
+	if err != nil {
+		return err
+	}
+	var opts strings.Builder
+	for _, u := range users {
+		opts.WriteString(`<option value="` + strconv.FormatUint(u.ID, 10) + `">` + html.EscapeString(u.Name) + "（" + html.EscapeString(u.Username) + "）</option>")
+	}
+	d.UserOptions = selectOption(opts.String(), q.User)
+	d.ActionOptions = selectOption(actionOptions, q.Action)
 	return s.render(c, fiber.StatusOK, tplLogs, "操作日志", d, nil)
+}
+
+// actionOptions are the <option>s of every action, in display order.
+var actionOptions = func() string {
+	var pairs []string
+	for _, a := range store.Actions {
+		pairs = append(pairs, string(a.Action), a.Label)
+	}
+	return fixedOptions(pairs...)
+}()
+
+// logRows renders the log table's rows (views/logs/_rows.html holds the
+// rest), every text escaped.
+func logRows(entries []store.LogEntry) template.HTML {
+	var b strings.Builder
+	b.Grow(len(entries) * 400)
+	esc := func(s string) { b.WriteString(html.EscapeString(orDash(s))) }
+	for i := range entries {
+		e := &entries[i]
+		b.WriteString("\n      <tr>\n        <td class=\"nowrap\">")
+		if e.Time.IsZero() {
+			b.WriteString("—")
+		} else {
+			b.WriteString(e.Time.In(cst).Format("2006-01-02 15:04:05"))
+		}
+		b.WriteString("</td>\n        <td>")
+		esc(e.Username)
+		b.WriteString("</td>\n        <td class=\"mono small\">")
+		esc(e.IP)
+		b.WriteString("</td>\n        <td>")
+		b.WriteString(html.EscapeString(e.Action.Label()))
+		b.WriteString("</td>\n        <td>")
+		esc(e.Target)
+		if e.OK {
+			b.WriteString("</td>\n        <td><span class=\"tag ok\">成功</span></td>\n        <td class=\"muted\">")
+		} else {
+			b.WriteString("</td>\n        <td><span class=\"tag err\">失败</span></td>\n        <td class=\"muted\">")
+		}
+		esc(e.Detail)
+		b.WriteString("</td>\n      </tr>\n    ")
+	}
+	return template.HTML(b.String())
 }

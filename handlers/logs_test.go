@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"certreg/store"
 )
 
 // logRows asks for the log table fragment the filter form swaps in.
@@ -74,5 +77,37 @@ func TestLogFiltersAndPaging(t *testing.T) {
 	// Anyone without log.view is refused.
 	if r := e.login("hfjg-clerk").get("/logs"); r.status != http.StatusForbidden {
 		t.Errorf("clerk without log.view: %d", r.status)
+	}
+}
+
+// The log page's drop-downs mark the user and action asked for; the rows
+// show every field escaped, a dash for an empty one.
+func TestLogPageOptionsAndRows(t *testing.T) {
+	e := newEnv(t)
+	e.login("hfjg-clerk")
+	c := e.login("demo-unit")
+	clerk := e.w.User(t, "hfjg-clerk")
+	r := c.get("/logs?user=" + itoa(clerk.ID) + "&action=login.success")
+	for _, want := range []string{
+		`<option value="` + itoa(clerk.ID) + `" selected>刘洋（hfjg-clerk）</option>`,
+		`<option value="login.success" selected>登录成功</option>`,
+		`<option value="login.failure">登录失败</option>`,
+		`<td>hfjg-clerk</td>`,
+	} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("the log page lacks %s", want)
+		}
+	}
+	if n := strings.Count(r.body, " selected>"); n != 2 {
+		t.Errorf("%d options selected, want 2", n)
+	}
+
+	rows := string(logRows([]store.LogEntry{{Time: time.Date(2026, 3, 1, 16, 30, 0, 0, time.UTC), Username: `<b>甲</b>`, Action: store.ActLoginFailure,
+		Target: `a"b`, Detail: "&"}}))
+	want := "\n      <tr>\n        <td class=\"nowrap\">2026-03-02 00:30:00</td>\n        <td>&lt;b&gt;甲&lt;/b&gt;</td>\n" +
+		"        <td class=\"mono small\">—</td>\n        <td>登录失败</td>\n        <td>a&#34;b</td>\n" +
+		"        <td><span class=\"tag err\">失败</span></td>\n        <td class=\"muted\">&amp;</td>\n      </tr>\n    "
+	if rows != want {
+		t.Errorf("rows:\n%q\nwant\n%q", rows, want)
 	}
 }

@@ -66,7 +66,7 @@ var menuGroups = []struct {
 // /business/applied/7 marks 已申请业务 and not 申请业务 (/business).
 func (s *Server) menu(w *who, current string) []menuGroup {
 	var out []menuGroup
-	best := ""
+	best := s.menuActive(w, current)
 	for _, g := range menuGroups {
 		mg := menuGroup{Label: g.label}
 		for _, d := range g.items {
@@ -76,9 +76,6 @@ func (s *Server) menu(w *who, current string) []menuGroup {
 			label := d.label
 			if l, ok := d.labelFor[w.org.Type]; ok {
 				label = l
-			}
-			if menuMatches(d.path, current) && len(d.path) > len(best) {
-				best = d.path
 			}
 			mg.Items = append(mg.Items, menuItem{Label: label, Path: d.path, Icon: d.icon})
 		}

@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"fmt"
+	"html/template"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -114,4 +117,74 @@ func dateRange(from, to string, errs map[string]string) (time.Time, time.Time) {
 		errs["to"] = "结束日期不能早于开始日期"
 	}
 	return out[0], out[1]
+}
+
+// pagerHTML is the paging bar of views/partials/pager.html: written here
+// rather than in the template, where its links' URLs (each through three
+// escapers) cost a good part of a table's answer.
+func pagerHTML(p pager) template.HTML {
+	var b strings.Builder
+	b.Grow(400 + 60*len(p.Links))
+	b.WriteString("\n<div class=\"pager\">\n  <span>共 " + strconv.Itoa(p.Total) + " 条")
+	if p.Pages > 1 {
+		b.WriteString("，第 " + strconv.Itoa(p.Page) + "/" + strconv.Itoa(p.Pages) + " 页")
+	}
+	b.WriteString("</span>\n  ")
+	if p.Pages > 1 {
+		b.WriteString("\n  <span class=\"pages\">\n    ")
+		if p.PrevURL != "" {
+			b.WriteString(`<a class="btn small" href="` + urlAttr(p.PrevURL) + `">上一页</a>`)
+		} else {
+			b.WriteString(`<span class="btn small disabled">上一页</span>`)
+		}
+		b.WriteString("\n    ")
+		for _, l := range p.Links {
+			switch {
+			case l.Gap:
+				b.WriteString(`<span class="muted">…</span>`)
+			case l.Current:
+				b.WriteString(`<span class="btn small primary">` + strconv.Itoa(l.N) + `</span>`)
+			default:
+				b.WriteString(`<a class="btn small" href="` + urlAttr(l.URL) + `">` + strconv.Itoa(l.N) + `</a>`)
+			}
+		}
+		b.WriteString("\n    ")
+		if p.NextURL != "" {
+			b.WriteString(`<a class="btn small" href="` + urlAttr(p.NextURL) + `">下一页</a>`)
+		} else {
+			b.WriteString(`<span class="btn small disabled">下一页</span>`)
+		}
+		b.WriteString("\n  </span>\n  ")
+	}
+	b.WriteString("\n</div>")
+	return template.HTML(b.String())
+}
+
+// urlAttr is a link within this site (a path, with a query made by
+// url.Values) as html/template writes it into a quoted attribute: a byte a
+// URL may not hold percent-encoded (a valid escape kept as it is), then
+// & and + as character references.
+func urlAttr(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~!#$*,/:;=?@[]", c) >= 0:
+			b.WriteByte(c)
+		case c == '&':
+			b.WriteString("&amp;")
+		case c == '+':
+			b.WriteString("&#43;")
+		case c == '%' && i+2 < len(s) && isHexDigit(s[i+1]) && isHexDigit(s[i+2]):
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "%%%02x", c)
+		}
+	}
+	return b.String()
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }

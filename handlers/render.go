@@ -44,6 +44,7 @@ var funcs = template.FuncMap{
 	},
 	"maskID":    idcard.Mask,
 	"navHTML":   navHTML,
+	"pagerHTML": pagerHTML,
 	"maskPhone": idcard.MaskPhone,
 	"add":       func(a, b int) int { return a + b },
 	"hasPrefix": strings.HasPrefix,
@@ -63,25 +64,6 @@ var funcs = template.FuncMap{
 			}
 		}
 		return code
-	},
-	"quickIcon": func(path string) string {
-		switch {
-		case strings.HasPrefix(path, "/batches"):
-			return "batch"
-		case strings.HasPrefix(path, "/reviews"):
-			return "review"
-		case strings.HasPrefix(path, "/certificates"):
-			return "printer"
-		case strings.HasPrefix(path, "/business"):
-			return "business"
-		case strings.HasPrefix(path, "/admin"):
-			return "org"
-		case path == "/logs":
-			return "log"
-		case path == "/stats":
-			return "stats"
-		}
-		return "settings"
 	},
 	// pngURL lets a generated PNG data: URL (QR codes) through html/template.
 	"pngURL": func(s string) template.URL {
@@ -167,6 +149,9 @@ func (s *Server) render(c *fiber.Ctx, status int, tpl tplName, title string, dat
 	p.Flash = s.takeFlash(c)
 	layout := layoutPlain
 	if w.loggedIn() {
+		if done, err := s.withChrome(c, status, tpl, &p, w); done {
+			return err
+		}
 		layout = layoutMain
 		p.Menu = s.menu(w, c.Path())
 	}

@@ -64,7 +64,6 @@ var (
 	tplSegments    = tpl("segments/list")
 	tplSegmentRows = tpl("segments/_rows")
 	tplSegment     = tpl("segments/edit")
-	_              = tpl("partials/bar_chart") // included by other templates
 
 	tplReviews      = tpl("reviews/list")
 	tplReviewRows   = tpl("reviews/_rows")
