@@ -34,13 +34,13 @@ type formatChoice struct {
 
 // formatChoices lists the formats a print can use and the default key.
 func (s *Server) formatChoices(a store.Actor) ([]formatChoice, string, error) {
-	list, def, err := s.st.PrintFormats(a)
+	list, def, err := s.st.PrintFormatNames(a)
 	if err != nil {
 		return nil, "", err
 	}
 	out := make([]formatChoice, 0, len(list)+2)
 	for _, pf := range list {
-		out = append(out, formatChoice{Key: itoa(pf.ID), Label: pf.Format.Name})
+		out = append(out, formatChoice{Key: itoa(pf.ID), Label: pf.Name})
 	}
 	out = append(out, formatChoice{builtinFull, certlayout.BuiltinFullName}, formatChoice{builtinOverlay, certlayout.BuiltinOverlayName})
 	key := builtinFull

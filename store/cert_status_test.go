@@ -281,3 +281,65 @@ func TestPrintFormats(t *testing.T) {
 		t.Errorf("log %v", kinds)
 	}
 }
+
+// The names a print offers (PrintFormatNames, kept in memory) follow every
+// creation, copy, rename, deletion and change of default at once, and stay
+// the organisation's own.
+func TestPrintFormatNamesFollowEveryChange(t *testing.T) {
+	w := fixture.Demo(t)
+	a, other := w.Actor(t, "demo-direct"), w.Actor(t, "demo-unit")
+	names := func(a store.Actor) string {
+		t.Helper()
+		list, def, err := w.Store.PrintFormatNames(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := fmt.Sprint(def)
+		for _, n := range list {
+			out += fmt.Sprintf(" %d:%s", n.ID, n.Name)
+		}
+		return out
+	}
+	if got := names(a); got != "0" {
+		t.Fatalf("fresh: %q", got)
+	}
+	others := names(other)
+	f := certlayout.DefaultFormat(certlayout.ModeFull)
+	f.Name = "全打印"
+	pf, err := w.Store.SavePrintFormat(a, 0, 0, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(a), fmt.Sprintf("%d %d:全打印", pf.ID, pf.ID); got != want {
+		t.Errorf("after creating: %q, want %q", got, want)
+	}
+	cp, err := w.Store.CopyPrintFormat(a, pf.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.Format.Name = "套打"
+	if _, err := w.Store.SavePrintFormat(a, cp.ID, 0, cp.Format); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(a), fmt.Sprintf("%d %d:全打印 %d:套打", pf.ID, pf.ID, cp.ID); got != want {
+		t.Errorf("after copying and renaming: %q, want %q", got, want)
+	}
+	if err := w.Store.SetDefaultPrintFormat(a, cp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(a), fmt.Sprintf("%d %d:全打印 %d:套打", cp.ID, pf.ID, cp.ID); got != want {
+		t.Errorf("after a new default: %q, want %q", got, want)
+	}
+	if err := w.Store.DeletePrintFormat(a, pf.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(a), fmt.Sprintf("%d %d:套打", cp.ID, cp.ID); got != want {
+		t.Errorf("after deleting: %q, want %q", got, want)
+	}
+	if got := names(other); got != others {
+		t.Errorf("another unit's formats %q, were %q", got, others)
+	}
+	if _, _, err := w.Store.PrintFormatNames(w.Actor(t, "demo-dept")); !errors.Is(err, store.ErrForbidden) {
+		t.Errorf("dept: %v", err)
+	}
+}

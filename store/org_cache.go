@@ -57,6 +57,7 @@ type catalogSnapshot struct {
 
 type memCache struct {
 	users   userCache
+	formats formatNameCache
 	mu      sync.Mutex
 	orgs    atomic.Pointer[orgSnapshot]
 	catalog atomic.Pointer[catalogSnapshot]

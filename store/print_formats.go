@@ -118,6 +118,7 @@ func checkFormatTx(tx *bolt.Tx, orgID, self uint64, f *certlayout.Format) error 
 func (s *Store) SavePrintFormat(a Actor, id, rev uint64, f certlayout.Format) (PrintFormat, error) {
 	var pf PrintFormat
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		formatsChangedTx(tx)
 		_, own, err := printActorTx(tx, a)
 		if err != nil {
 			return err
@@ -174,6 +175,7 @@ func (s *Store) newFormatTx(tx *bolt.Tx, own Org, f certlayout.Format, now time.
 func (s *Store) CopyPrintFormat(a Actor, id uint64) (PrintFormat, error) {
 	var pf PrintFormat
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		formatsChangedTx(tx)
 		_, own, err := printActorTx(tx, a)
 		if err != nil {
 			return err
@@ -224,6 +226,7 @@ func (s *Store) CopyPrintFormat(a Actor, id uint64) (PrintFormat, error) {
 // remaining one becomes the default.
 func (s *Store) DeletePrintFormat(a Actor, id uint64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
+		formatsChangedTx(tx)
 		_, own, err := printActorTx(tx, a)
 		if err != nil {
 			return err
@@ -257,6 +260,7 @@ func (s *Store) DeletePrintFormat(a Actor, id uint64) error {
 // SetDefaultPrintFormat makes a format the organisation's default.
 func (s *Store) SetDefaultPrintFormat(a Actor, id uint64) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
+		formatsChangedTx(tx)
 		_, own, err := printActorTx(tx, a)
 		if err != nil {
 			return err
