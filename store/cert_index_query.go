@@ -519,12 +519,12 @@ func (q *queryCtx) readUpTo(p ixPath, limit int) (int, []preEntry, error) {
 			return total, nil, nil
 		}
 	}
-	return q.readAll(p, limit)
+	return q.readAll(p, limit, total)
 }
 
-// readAll reads the entries of a path, stopping past limit.
-func (q *queryCtx) readAll(p ixPath, limit int) (int, []preEntry, error) {
-	out := make([]preEntry, 0, min(limit+1, 4096))
+// readAll reads the entries of a path (about expect), stopping past limit.
+func (q *queryCtx) readAll(p ixPath, limit, expect int) (int, []preEntry, error) {
+	out := make([]preEntry, 0, min(expect, limit)+1)
 	n := 0
 	err := q.scan(p, false, nil, func(k, s []byte) (bool, error) {
 		n++
@@ -898,15 +898,36 @@ func (q *queryCtx) gatherPath(f *certFilter, p ixPath, record recordFunc) ([][]b
 	type hit struct { // no pointers: sorting moves no GC-visible words
 		num [7]byte
 		day uint16
+		// The sort key as two integers (compared without a call): by
+		// date, the day and the number's first 5 bytes, then its last 2;
+		// by number, its 7 bytes.
+		k1 uint64
+		k2 uint16
+	}
+	byDate := f.sort == SortDate
+	order := func(h *hit) {
+		n := h.num[:]
+		if byDate {
+			h.k1 = uint64(h.day)<<40 | uint64(n[0])<<32 | uint64(binary.BigEndian.Uint32(n[1:5]))
+			h.k2 = binary.BigEndian.Uint16(n[5:7])
+		} else {
+			h.k1 = uint64(n[0])<<48 | uint64(binary.BigEndian.Uint16(n[1:3]))<<32 | uint64(binary.BigEndian.Uint32(n[3:7]))
+		}
+		if f.desc { // newest or largest first: the keys inverted
+			h.k1, h.k2 = ^h.k1, ^h.k2
+		}
 	}
 	cmp := func(a, b hit) int {
-		if f.desc {
-			a, b = b, a
+		switch {
+		case a.k1 != b.k1:
+			if a.k1 < b.k1 {
+				return -1
+			}
+			return 1
+		case a.k2 != b.k2:
+			return int(a.k2) - int(b.k2)
 		}
-		if f.sort == SortDate && a.day != b.day {
-			return int(a.day) - int(b.day)
-		}
-		return bytes.Compare(a.num[:], b.num[:])
+		return 0
 	}
 	keyOf := func(h hit) []byte {
 		if f.sort == SortDate {
@@ -926,6 +947,7 @@ func (q *queryCtx) gatherPath(f *certFilter, p ixPath, record recordFunc) ([][]b
 		}
 		if len(k) == 7 {
 			copy(h.num[:], k)
+			order(&h)
 			pos = &h
 		}
 	}
@@ -950,6 +972,7 @@ func (q *queryCtx) gatherPath(f *certFilter, p ixPath, record recordFunc) ([][]b
 		matched++
 		h := hit{day: sumDay(s)}
 		copy(h.num[:], num)
+		order(&h)
 		if pos != nil && (f.before && cmp(h, *pos) >= 0 || !f.before && cmp(h, *pos) <= 0) {
 			return nil
 		}
