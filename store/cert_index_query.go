@@ -960,7 +960,13 @@ func (q *queryCtx) gatherPath(f *certFilter, p ixPath, record recordFunc) ([][]b
 			keep = math.MaxInt
 		}
 	}
-	var hits []hit
+	// The path's size is known (its counter or count): room for its hits
+	// up to the first cut.
+	room := min(max(p.est, 0), 1<<16)
+	if keep < 1<<20 {
+		room = min(room, 2*keep+1024)
+	}
+	hits := make([]hit, 0, room+1)
 	var worst hit // the last kept after a cut: anything after it is dropped
 	cut := false
 	matched := 0
