@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"html"
 	"html/template"
-	"strconv"
-	"strings"
 	"time"
 
 	"certreg/store"
@@ -84,50 +82,52 @@ func niceMax(v uint64) uint64 {
 // SVG draws the chart (the home page's; written here rather than in a
 // template, where its few dozen numbers cost more than the rest of the page).
 func (ch barChart) SVG() template.HTML {
-	var b strings.Builder
-	b.Grow(600 + len(ch.Ticks)*140 + len(ch.Bars)*360)
-	num := func(n int) { b.WriteString(strconv.Itoa(n)) }
-	b.WriteString("\n<svg class=\"chart\" viewBox=\"0 0 ")
+	var w htmlOut
+	w.Grow(600 + len(ch.Ticks)*140 + len(ch.Bars)*360)
+	num := func(n int) { w.int(int64(n)) }
+	w.raw("\n<svg class=\"chart\" viewBox=\"0 0 ")
 	num(ch.Width)
-	b.WriteByte(' ')
+	w.raw(" ")
 	num(ch.Height)
-	b.WriteString("\" role=\"img\" aria-label=\"每月发证数量\">\n  ")
+	w.raw("\" role=\"img\" aria-label=\"每月发证数量\">\n  ")
 	for _, t := range ch.Ticks {
-		b.WriteString(`<line x1="40" x2="`)
+		w.raw(`<line x1="40" x2="`)
 		num(ch.Width)
-		b.WriteString(`" y1="`)
+		w.raw(`" y1="`)
 		num(t.Y)
-		b.WriteString(`" y2="`)
+		w.raw(`" y2="`)
 		num(t.Y)
-		b.WriteString(`" class="grid-line"/><text x="34" y="`)
+		w.raw(`" class="grid-line"/><text x="34" y="`)
 		num(t.Y + 4)
-		b.WriteString(`" text-anchor="end" class="axis">` + html.EscapeString(t.Label) + "</text>")
+		w.raw(`" text-anchor="end" class="axis">`)
+		w.text(t.Label)
+		w.raw("</text>")
 	}
-	b.WriteString("\n  ")
+	w.raw("\n  ")
 	for _, r := range ch.Bars {
 		label, value := html.EscapeString(r.Label), html.EscapeString(r.Value)
-		b.WriteString("\n    <rect x=\"")
+		w.raw("\n    <rect x=\"")
 		num(r.X)
-		b.WriteString(`" y="`)
+		w.raw(`" y="`)
 		num(r.Y)
-		b.WriteString(`" width="`)
+		w.raw(`" width="`)
 		num(r.W)
-		b.WriteString(`" height="`)
+		w.raw(`" height="`)
 		num(r.H)
-		b.WriteString(`" rx="3" class="bar"><title>` + label + "：" + value + " 张</title></rect>\n    <text x=\"")
+		w.raw(`" rx="3" class="bar"><title>` + label + "：" + value + " 张</title></rect>\n    <text x=\"")
 		num(r.LabelX)
-		b.WriteString(`" y="`)
+		w.raw(`" y="`)
 		num(r.LabelY)
-		b.WriteString(`" text-anchor="middle" class="axis">` + label + "</text>\n    ")
+		w.raw(`" text-anchor="middle" class="axis">` + label + "</text>\n    ")
 		if r.Value != "0" {
-			b.WriteString(`<text x="`)
+			w.raw(`<text x="`)
 			num(r.LabelX)
-			b.WriteString(`" y="`)
+			w.raw(`" y="`)
 			num(r.ValueY)
-			b.WriteString(`" text-anchor="middle" class="value">` + value + "</text>")
+			w.raw(`" text-anchor="middle" class="value">` + value + "</text>")
 		}
-		b.WriteString("\n  ")
+		w.raw("\n  ")
 	}
-	b.WriteString("\n</svg>\n")
-	return template.HTML(b.String())
+	w.raw("\n</svg>\n")
+	return w.html()
 }

@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"html"
 	"html/template"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -33,46 +31,71 @@ type homeData struct {
 
 // TodoHTML is the to-do items, each a link with its count.
 func (d homeData) TodoHTML() template.HTML {
-	var b strings.Builder
+	var w htmlOut
 	for _, t := range d.Todo {
-		b.WriteString(`<a class="todo-item" href="` + html.EscapeString(t.Path) + `"><span class="todo-count`)
+		w.raw(`<a class="todo-item" href="`)
+		w.text(t.Path)
+		w.raw(`"><span class="todo-count`)
 		if t.Count != 0 {
-			b.WriteString(" " + html.EscapeString(t.Tone))
+			w.raw(" ")
+			w.text(t.Tone)
 		}
-		b.WriteString(`">` + strconv.FormatUint(t.Count, 10) + `</span><span>` + html.EscapeString(t.Label) + `</span></a>`)
+		w.raw(`">`)
+		w.int(int64(t.Count))
+		w.raw(`</span><span>`)
+		w.text(t.Label)
+		w.raw(`</span></a>`)
 	}
-	return template.HTML(b.String())
+	return w.html()
 }
 
 // BatchRows is the table of the latest batches, a rejected one with its
 // reason on hover.
 func (d homeData) BatchRows() template.HTML {
-	var b strings.Builder
+	var w htmlOut
 	for _, x := range d.Batches {
-		b.WriteString(`<tr><td class="mono">` + html.EscapeString(x.Code()) + `</td><td><a href="/batches/` + strconv.FormatUint(x.ID, 10) + `">` +
-			html.EscapeString(x.Name) + `</a></td><td>` + strconv.Itoa(x.Count) + " 人</td>\n      <td><span class=\"tag " + html.EscapeString(tone(x.State)) + `"`)
+		w.raw(`<tr><td class="mono">`)
+		w.text(x.Code())
+		w.raw(`</td><td><a href="/batches/`)
+		w.int(int64(x.ID))
+		w.raw(`">`)
+		w.text(x.Name)
+		w.raw(`</a></td><td>`)
+		w.int(int64(x.Count))
+		w.raw(" 人</td>\n      <td><span class=\"tag ")
+		w.text(tone(x.State))
+		w.raw(`"`)
 		if x.State == store.BatchRejected && x.Reason != "" {
-			b.WriteString(` title="原因：` + html.EscapeString(x.Reason) + `"`)
+			w.attr("title", "原因："+x.Reason)
 		}
-		b.WriteString(`>` + html.EscapeString(x.State.Label()) + `</span></td><td>`)
+		w.raw(`>`)
+		w.text(x.State.Label())
+		w.raw(`</span></td><td>`)
 		if x.Created.IsZero() {
-			b.WriteString("—")
+			w.raw("—")
 		} else {
-			b.WriteString(x.Created.In(cst).Format("2006-01-02 15:04:05"))
+			w.raw(x.Created.In(cst).Format("2006-01-02 15:04:05"))
 		}
-		b.WriteString(`</td></tr>`)
+		w.raw(`</td></tr>`)
 	}
-	return template.HTML(b.String())
+	return w.html()
 }
 
 // LinksHTML is the quick links, each with its icon.
 func (d homeData) LinksHTML() template.HTML {
-	var b strings.Builder
+	var w htmlOut
 	for _, l := range d.Links {
-		b.WriteString("\n    <a class=\"quick\" href=\"" + html.EscapeString(l.Path) + `"><span class="qi"><svg class="icon"><use href="/assets/icons.svg#` +
-			quickIcon(l.Path) + `"/></svg></span><span><b>` + html.EscapeString(l.Label) + `</b><span>` + html.EscapeString(l.Hint) + "</span></span></a>\n    ")
+		w.raw("\n    <a class=\"quick\" href=\"")
+		w.text(l.Path)
+		w.raw(`"><span class="qi"><svg class="icon"><use href="/assets/icons.svg#`)
+		w.raw(quickIcon(l.Path))
+		w.raw(`"/></svg></span><span><b>`)
+		w.text(l.Label)
+		w.raw(`</b><span>`)
+		w.text(l.Hint)
+		w.raw("</span></span></a>\n    ")
 	}
-	return template.HTML(b.String())
+	return w.html()
 }
 
 // homeBatches is how many of its latest batches a unit's home lists.

@@ -100,32 +100,31 @@ var actionOptions = func() string {
 // logRows renders the log table's rows (views/logs/_rows.html holds the
 // rest), every text escaped.
 func logRows(entries []store.LogEntry) template.HTML {
-	var b strings.Builder
-	b.Grow(len(entries) * 400)
-	esc := func(s string) { b.WriteString(html.EscapeString(orDash(s))) }
+	var w htmlOut
+	w.Grow(len(entries) * 400)
 	for i := range entries {
 		e := &entries[i]
-		b.WriteString("\n      <tr>\n        <td class=\"nowrap\">")
+		w.raw("\n      <tr>\n        <td class=\"nowrap\">")
 		if e.Time.IsZero() {
-			b.WriteString("—")
+			w.raw("—")
 		} else {
-			b.WriteString(e.Time.In(cst).Format("2006-01-02 15:04:05"))
+			w.raw(e.Time.In(cst).Format("2006-01-02 15:04:05"))
 		}
-		b.WriteString("</td>\n        <td>")
-		esc(e.Username)
-		b.WriteString("</td>\n        <td class=\"mono small\">")
-		esc(e.IP)
-		b.WriteString("</td>\n        <td>")
-		b.WriteString(html.EscapeString(e.Action.Label()))
-		b.WriteString("</td>\n        <td>")
-		esc(e.Target)
+		w.raw("</td>\n        <td>")
+		w.text(orDash(e.Username))
+		w.raw("</td>\n        <td class=\"mono small\">")
+		w.text(orDash(e.IP))
+		w.raw("</td>\n        <td>")
+		w.text(e.Action.Label())
+		w.raw("</td>\n        <td>")
+		w.text(orDash(e.Target))
 		if e.OK {
-			b.WriteString("</td>\n        <td><span class=\"tag ok\">成功</span></td>\n        <td class=\"muted\">")
+			w.raw("</td>\n        <td><span class=\"tag ok\">成功</span></td>\n        <td class=\"muted\">")
 		} else {
-			b.WriteString("</td>\n        <td><span class=\"tag err\">失败</span></td>\n        <td class=\"muted\">")
+			w.raw("</td>\n        <td><span class=\"tag err\">失败</span></td>\n        <td class=\"muted\">")
 		}
-		esc(e.Detail)
-		b.WriteString("</td>\n      </tr>\n    ")
+		w.text(orDash(e.Detail))
+		w.raw("</td>\n      </tr>\n    ")
 	}
-	return template.HTML(b.String())
+	return w.html()
 }

@@ -123,41 +123,41 @@ func dateRange(from, to string, errs map[string]string) (time.Time, time.Time) {
 // rather than in the template, where its links' URLs (each through three
 // escapers) cost a good part of a table's answer.
 func pagerHTML(p pager) template.HTML {
-	var b strings.Builder
-	b.Grow(400 + 60*len(p.Links))
-	b.WriteString("\n<div class=\"pager\">\n  <span>共 " + strconv.Itoa(p.Total) + " 条")
+	var w htmlOut
+	w.Grow(400 + 60*len(p.Links))
+	w.raw("\n<div class=\"pager\">\n  <span>共 " + strconv.Itoa(p.Total) + " 条")
 	if p.Pages > 1 {
-		b.WriteString("，第 " + strconv.Itoa(p.Page) + "/" + strconv.Itoa(p.Pages) + " 页")
+		w.raw("，第 " + strconv.Itoa(p.Page) + "/" + strconv.Itoa(p.Pages) + " 页")
 	}
-	b.WriteString("</span>\n  ")
+	w.raw("</span>\n  ")
 	if p.Pages > 1 {
-		b.WriteString("\n  <span class=\"pages\">\n    ")
+		w.raw("\n  <span class=\"pages\">\n    ")
 		if p.PrevURL != "" {
-			b.WriteString(`<a class="btn small" href="` + urlAttr(p.PrevURL) + `">上一页</a>`)
+			w.raw(`<a class="btn small" href="` + urlAttr(p.PrevURL) + `">上一页</a>`)
 		} else {
-			b.WriteString(`<span class="btn small disabled">上一页</span>`)
+			w.raw(`<span class="btn small disabled">上一页</span>`)
 		}
-		b.WriteString("\n    ")
+		w.raw("\n    ")
 		for _, l := range p.Links {
 			switch {
 			case l.Gap:
-				b.WriteString(`<span class="muted">…</span>`)
+				w.raw(`<span class="muted">…</span>`)
 			case l.Current:
-				b.WriteString(`<span class="btn small primary">` + strconv.Itoa(l.N) + `</span>`)
+				w.raw(`<span class="btn small primary">` + strconv.Itoa(l.N) + `</span>`)
 			default:
-				b.WriteString(`<a class="btn small" href="` + urlAttr(l.URL) + `">` + strconv.Itoa(l.N) + `</a>`)
+				w.raw(`<a class="btn small" href="` + urlAttr(l.URL) + `">` + strconv.Itoa(l.N) + `</a>`)
 			}
 		}
-		b.WriteString("\n    ")
+		w.raw("\n    ")
 		if p.NextURL != "" {
-			b.WriteString(`<a class="btn small" href="` + urlAttr(p.NextURL) + `">下一页</a>`)
+			w.raw(`<a class="btn small" href="` + urlAttr(p.NextURL) + `">下一页</a>`)
 		} else {
-			b.WriteString(`<span class="btn small disabled">下一页</span>`)
+			w.raw(`<span class="btn small disabled">下一页</span>`)
 		}
-		b.WriteString("\n  </span>\n  ")
+		w.raw("\n  </span>\n  ")
 	}
-	b.WriteString("\n</div>")
-	return template.HTML(b.String())
+	w.raw("\n</div>")
+	return w.html()
 }
 
 // urlAttr is a link within this site (a path, with a query made by
