@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"certreg/fixture"
 	"certreg/idcard"
 	"certreg/store"
 )
@@ -34,25 +35,11 @@ func TestMigrationConvertsOldLayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	lw.certs = w.Store.AllCertsForTest()
-	queries := []struct {
-		user string
-		q    store.CertQuery
-	}{
+	answers := libraryAnswers(t, w, []userQuery{
 		{"demo-province", store.CertQuery{}}, {"demo-province", store.CertQuery{OrgID: unit.ID, Sort: store.SortNumber}},
 		{"demo-unit", store.CertQuery{Limit: 100}}, {"demo-dept", store.CertQuery{Level: 5}}, {"wh-dept", store.CertQuery{Name: "迁移"}},
 		{"demo-direct", store.CertQuery{Printed: "yes"}}, {"demo-province", store.CertQuery{Status: store.CertCancelled}},
-	}
-	answers := func(st *store.Store) []string {
-		var out []string
-		for _, q := range queries {
-			page, err := st.Certificates(w.Actor(t, q.user), q.q)
-			if err != nil {
-				t.Fatalf("%s %+v: %v", q.user, q.q, err)
-			}
-			out = append(out, fmt.Sprint(page.Total, numbers(page.Certs)))
-		}
-		return out
-	}
+	})
 	wantAnswers := answers(w.Store)
 	wantStats, _ := w.Store.StatsCountersForTest()
 	// The migration writes every entry to the main level (an old database
@@ -150,27 +137,13 @@ func TestMigrationOrdersValueEntriesByDay(t *testing.T) {
 	if to.Before(from) {
 		from, to = to, from
 	}
-	queries := []struct {
-		user string
-		q    store.CertQuery
-	}{
+	answers := libraryAnswers(t, w, []userQuery{
 		{"demo-province", store.CertQuery{Occupation: "012"}}, {"demo-province", store.CertQuery{Level: 5, Sort: store.SortNumber}},
 		{"demo-province", store.CertQuery{Occupation: "012", Level: 4, From: from, To: to}},
 		{"demo-dept", store.CertQuery{Level: 5, Asc: true}}, {"demo-unit", store.CertQuery{Printed: "no", Limit: 100}},
 		{"demo-direct", store.CertQuery{Occupation: "031", From: from}}, {"demo-province", store.CertQuery{Status: store.CertCancelled}},
 		{"demo-province", store.CertQuery{OrgID: prov.ID, Printed: "yes", To: to, Sort: store.SortNumber, Asc: true}},
-	}
-	answers := func(st *store.Store) []string {
-		var out []string
-		for _, q := range queries {
-			page, err := st.Certificates(w.Actor(t, q.user), q.q)
-			if err != nil {
-				t.Fatalf("%s %+v: %v", q.user, q.q, err)
-			}
-			out = append(out, fmt.Sprint(page.Total, numbers(page.Certs)))
-		}
-		return out
-	}
+	})
 	wantAnswers := answers(w.Store)
 	_, wantIndex, err := w.Store.RebuildIndexForTest()
 	if err != nil {
@@ -218,5 +191,28 @@ func TestMigrationOrdersValueEntriesByDay(t *testing.T) {
 	// index's area is asked of the check.)
 	if r := mustCheck(t, w.Dir, store.CheckOptions{Full: true}); r.Areas[store.AreaDerived].Faults != 0 || r.Areas[store.AreaDerived].Checked == 0 {
 		t.Fatalf("check after the migration:\n%s", report(r))
+	}
+}
+
+// userQuery is a library query asked by a demo user.
+type userQuery struct {
+	user string
+	q    store.CertQuery
+}
+
+// libraryAnswers answers queries on a store as total and numbers, to
+// compare the answers before and after a migration.
+func libraryAnswers(t *testing.T, w *fixture.World, queries []userQuery) func(*store.Store) []string {
+	return func(st *store.Store) []string {
+		t.Helper()
+		var out []string
+		for _, q := range queries {
+			page, err := st.Certificates(w.Actor(t, q.user), q.q)
+			if err != nil {
+				t.Fatalf("%s %+v: %v", q.user, q.q, err)
+			}
+			out = append(out, fmt.Sprint(page.Total, numbers(page.Certs)))
+		}
+		return out
 	}
 }
