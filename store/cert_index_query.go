@@ -11,6 +11,7 @@ import (
 	"math/bits"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -383,8 +384,15 @@ func (q *queryCtx) scan(p ixPath, desc bool, from []byte, fn func(k, s []byte) (
 		k, s   []byte
 	}
 	streams := make([]*stream, 0, len(q.groups))
+	var cursors []*runCursor // each stream's, given back at the end
+	defer func() {
+		for _, rc := range cursors {
+			rc.release()
+		}
+	}()
 	for _, pre := range q.prefixes(p.field) { // both levels of names and IDs
-		st := &stream{rc: newRunCursor(q.ix), plen: len(pre), lo: append(pre, p.lo...)}
+		st := &stream{rc: borrowRunCursor(q.ix), plen: len(pre), lo: append(pre, p.lo...)}
+		cursors = append(cursors, st.rc)
 		if p.hi != nil {
 			st.hi = key(pre, p.hi)
 		} else {
@@ -891,19 +899,41 @@ func queryCertsTx(tx *bolt.Tx, f certFilter) (CertPage, error) {
 	return page, nil
 }
 
+// gatherHit is a match gatherPath keeps. It holds no pointers: sorting
+// moves no GC-visible words.
+type gatherHit struct {
+	num [7]byte
+	day uint16
+	// The sort key as two integers (compared without a call): by date, the
+	// day and the number's first 5 bytes, then its last 2; by number, its 7
+	// bytes.
+	k1 uint64
+	k2 uint16
+}
+
+// hitBufs keeps gatherPath's lists between queries (a few hundred hits
+// for a common name: the largest allocation of its answer).
+var hitBufs sync.Pool
+
+func borrowHits(room int) []gatherHit {
+	if p, ok := hitBufs.Get().(*[]gatherHit); ok && cap(*p) >= room {
+		return (*p)[:0]
+	}
+	return make([]gatherHit, 0, room)
+}
+
+func giveBackHits(h []gatherHit) {
+	if cap(h) <= 1<<16+1 {
+		h = h[:0]
+		hitBufs.Put(&h)
+	}
+}
+
 // gatherPath reads a whole path, keeps the matches and sorts them in the
 // requested order.
 func (q *queryCtx) gatherPath(f *certFilter, p ixPath, record recordFunc) ([][]byte, error) {
 	page := q.page
-	type hit struct { // no pointers: sorting moves no GC-visible words
-		num [7]byte
-		day uint16
-		// The sort key as two integers (compared without a call): by
-		// date, the day and the number's first 5 bytes, then its last 2;
-		// by number, its 7 bytes.
-		k1 uint64
-		k2 uint16
-	}
+	type hit = gatherHit
 	byDate := f.sort == SortDate
 	order := func(h *hit) {
 		n := h.num[:]
@@ -966,7 +996,8 @@ func (q *queryCtx) gatherPath(f *certFilter, p ixPath, record recordFunc) ([][]b
 	if keep < 1<<20 {
 		room = min(room, 2*keep+1024)
 	}
-	hits := make([]hit, 0, room+1)
+	hits := borrowHits(room + 1)
+	defer func() { giveBackHits(hits) }()
 	var worst hit // the last kept after a cut: anything after it is dropped
 	cut := false
 	matched := 0
@@ -987,7 +1018,7 @@ func (q *queryCtx) gatherPath(f *certFilter, p ixPath, record recordFunc) ([][]b
 		}
 		hits = append(hits, h)
 		if keep < math.MaxInt/4 && len(hits) >= 2*keep+1024 {
-			slices.SortFunc(hits, cmp)
+			selectK(hits, keep-1, cmp)
 			hits = hits[:keep]
 			worst, cut = hits[keep-1], true
 		}
@@ -1005,25 +1036,30 @@ func (q *queryCtx) gatherPath(f *certFilter, p ixPath, record recordFunc) ([][]b
 	}); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(hits, cmp)
+	// Only the rows shown are sorted: the rest are only put past them.
 	page.Total, page.Exact, page.Order = matched, true, f.sort
 	var rows []hit
 	switch {
 	case pos != nil && f.before:
+		sortLast(hits, f.limit, cmp)
 		rows = hits[max(0, len(hits)-f.limit):]
 		page.More = true
 	case pos != nil:
+		sortFirst(hits, f.limit, cmp)
 		rows = hits[:min(len(hits), f.limit)]
 		page.More = len(hits) > f.limit
 	default:
+		sortFirst(hits, keep, cmp)
 		if f.offset < len(hits) {
 			rows = hits[f.offset:min(len(hits), keep)]
 		}
 		page.More = keep < matched
 	}
 	numbers := make([][]byte, len(rows))
+	all := make([]byte, 7*len(rows)) // copies: hits go back to their pool
 	for i := range rows {
-		numbers[i] = rows[i].num[:]
+		numbers[i] = all[7*i : 7*i+7 : 7*i+7]
+		copy(numbers[i], rows[i].num[:])
 	}
 	if len(rows) > 0 {
 		page.Prev = cursorOf(f.sort, keyOf(rows[0]))

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"sync"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -235,14 +236,49 @@ func (r *run) entrySize(i int) int {
 // runCursor reads the entries of an index bucket one at a time, forwards
 // or backwards. The key and summary it returns stay valid until it moves.
 type runCursor struct {
-	c   *bolt.Cursor
-	r   run
-	i   int
-	ok  bool // positioned on an entry
-	err error
+	c      *bolt.Cursor
+	r      run
+	i      int
+	ok     bool // positioned on an entry
+	err    error
+	pooled *run // where r's buffers go back (borrowRunCursor)
 }
 
 func newRunCursor(b *bolt.Bucket) *runCursor { return &runCursor{c: b.Cursor()} }
+
+// runBufs keeps decoded runs' buffers between queries: a filter decodes a
+// few runs of up to a few hundred entries, and growing fresh buffers for
+// each was a sixth of what a filter's answer allocates.
+var runBufs = sync.Pool{New: func() any { return new(run) }}
+
+// borrowRun is an empty run with buffers from runBufs; giveBackRun returns
+// them (nothing decoded into r may be used after).
+func borrowRun() *run { return runBufs.Get().(*run) }
+
+func giveBackRun(r *run) {
+	if cap(r.keys) > 1<<20 || cap(r.ends) > 1<<17 { // an odd huge run: let it go
+		return
+	}
+	r.reset()
+	runBufs.Put(r)
+}
+
+// borrowRunCursor is newRunCursor decoding into borrowed buffers, given
+// back by release.
+func borrowRunCursor(b *bolt.Bucket) *runCursor {
+	rc := newRunCursor(b)
+	rc.pooled = borrowRun()
+	rc.r = *rc.pooled
+	return rc
+}
+
+func (rc *runCursor) release() {
+	if rc.pooled != nil {
+		*rc.pooled, rc.r = rc.r, run{}
+		giveBackRun(rc.pooled)
+		rc.pooled, rc.ok = nil, false
+	}
+}
 
 func (rc *runCursor) load(k, v []byte) bool {
 	if k == nil {
@@ -589,7 +625,8 @@ func countRun(k, v []byte) (n int, ok bool) {
 // runs at the two ends are decoded.
 func countRange(b *bolt.Bucket, lo, hi []byte, limit int) (int, error) {
 	c := b.Cursor()
-	var r run
+	r := borrowRun()
+	defer giveBackRun(r)
 	n := 0
 	inRun := func(k, v []byte, from []byte) error {
 		if err := r.decode(k, v); err != nil {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -536,4 +537,61 @@ func TestValueFiltersReadOnlyTheirPage(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Queries answered at the same time give the answers they give one by one:
+// the buffers a query borrows (decoded index runs, gathered matches) are
+// never shared with another query while in use.
+func TestConcurrentQueriesAnswerAlike(t *testing.T) {
+	lw := newLibrary(t, 360)
+	rng := rand.New(rand.NewPCG(7, 8))
+	type asked struct {
+		actor store.Actor
+		q     store.CertQuery
+		want  []string
+	}
+	var all []asked
+	users := []string{"demo-unit", "demo-dept", "demo-province"}
+	for i := 0; i < 120; i++ {
+		c := lw.certs[rng.IntN(len(lw.certs))]
+		q := store.CertQuery{Sort: []string{store.SortNumber, store.SortDate}[rng.IntN(2)], Asc: rng.IntN(2) == 0}
+		switch rng.IntN(4) {
+		case 0:
+			q.Name = c.Name
+		case 1:
+			q.Name = string([]rune(c.Name)[:1])
+		case 2:
+			q.IDNumber = c.IDNumber[:10]
+		default:
+			q.Occupation, q.Level = c.Occupation, c.Level
+		}
+		a := lw.w.Actor(t, users[rng.IntN(len(users))])
+		page, err := lw.w.Store.Certificates(a, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, asked{a, q, numbers(page.Certs)})
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := 0; round < 5; round++ {
+				for i := range all {
+					x := &all[(i*(g+1)+round)%len(all)]
+					page, err := lw.w.Store.Certificates(x.actor, x.q)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if got := numbers(page.Certs); !reflect.DeepEqual(got, x.want) {
+						t.Errorf("%+v: got %v, want %v", x.q, got, x.want)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
