@@ -131,7 +131,7 @@ type certListData struct {
 	Error                                                                                   string
 	OOB                                                                                     bool              // the table answers an htmx request: update the sort fields too
 	Issuers                                                                                 map[uint64]string // the issuing organisations of the page's rows, "名称 代码"
-	Rows                                                                                    template.HTML     // the table's rows (cert_rows.go)
+	Table                                                                                   template.HTML     // the table, for the full page (cert_table.go)
 	Filters                                                                                 template.HTML     // the filter form (views/certs/_filters.html)
 }
 
@@ -195,7 +195,6 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 			}
 		}
 	}
-	d.Rows = certRows(&d)
 	for _, sk := range []string{store.SortNumber, store.SortDate} {
 		v := f.values()
 		v.Set("sort", sk)
@@ -230,8 +229,16 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 		f.cursorValues(push)
 		c.Set("HX-Push-Url", "/certificates?"+push.Encode())
 		d.OOB = true
-		return s.fragment(c, status, tplCertTable, d)
+		var out htmlOut
+		writeCertTable(&out, &d, w.csrfToken())
+		c.Vary("HX-Request")
+		c.Status(status)
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return c.SendString(out.String())
 	}
+	var table htmlOut
+	writeCertTable(&table, &d, w.csrfToken())
+	d.Table = table.html()
 	// The filter form: rendered once per viewer, lists of options and
 	// query, and kept (cert_options.go).
 	gen := s.st.OrgsGeneration()

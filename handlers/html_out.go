@@ -22,7 +22,16 @@ type htmlOut struct{ strings.Builder }
 func (w *htmlOut) raw(s string) { w.WriteString(s) }
 
 // text writes s escaped, for element text and attribute values alike.
-func (w *htmlOut) text(s string) { w.WriteString(html.EscapeString(s)) }
+func (w *htmlOut) text(s string) {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<', '>', '&', '\'', '"': // what html.EscapeString replaces
+			w.WriteString(html.EscapeString(s))
+			return
+		}
+	}
+	w.WriteString(s)
+}
 
 func (w *htmlOut) int(n int64) {
 	var b [20]byte

@@ -45,6 +45,7 @@ var funcs = template.FuncMap{
 	"maskID":    idcard.Mask,
 	"navHTML":   navHTML,
 	"pagerHTML": pagerHTML,
+	"certPager": certPagerHTML,
 	"maskPhone": idcard.MaskPhone,
 	"add":       func(a, b int) int { return a + b },
 	"hasPrefix": strings.HasPrefix,

@@ -95,7 +95,7 @@ var (
 // Certificates.
 var (
 	tplCertList       = tpl("certs/list")
-	tplCertTable      = tpl("certs/_table")
+	_                 = tpl("certs/_status") // included by other templates
 	tplCertFilters    = tpl("certs/_filters")
 	tplCertDetail     = tpl("certs/detail")
 	tplFormats        = tpl("certs/formats")

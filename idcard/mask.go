@@ -12,6 +12,9 @@ import (
 // 4 characters. Masking works on runes, so it never splits a character.
 func Mask(id string) string {
 	id = strings.TrimSpace(id)
+	if len(id) == 18 && ascii(id) { // every stored number: no runes to count
+		return id[:6] + "********" + id[14:]
+	}
 	if utf8.RuneCountInString(id) == 18 {
 		r := []rune(id)
 		return string(r[:6]) + "********" + string(r[14:])
@@ -41,4 +44,13 @@ func maskMiddle(s string, maxHead, maxTail int) string {
 	head := min(maxHead, n/4)
 	tail := min(maxTail, n/4)
 	return string(r[:head]) + strings.Repeat("*", n-head-tail) + string(r[n-tail:])
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
