@@ -77,6 +77,7 @@ func run(args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	slog.SetDefault(logger)
+	tuneGC()
 
 	if err := startupCheck(*dir, *demo, logger); err != nil {
 		return err
