@@ -131,7 +131,6 @@ type certListData struct {
 	Error                                                                                   string
 	OOB                                                                                     bool              // the table answers an htmx request: update the sort fields too
 	Issuers                                                                                 map[uint64]string // the issuing organisations of the page's rows, "名称 代码"
-	Table                                                                                   template.HTML     // the table, for the full page (cert_table.go)
 	Filters                                                                                 template.HTML     // the filter form (views/certs/_filters.html)
 }
 
@@ -229,16 +228,9 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 		f.cursorValues(push)
 		c.Set("HX-Push-Url", "/certificates?"+push.Encode())
 		d.OOB = true
-		var out htmlOut
-		writeCertTable(&out, &d, w.csrfToken())
 		c.Vary("HX-Request")
-		c.Status(status)
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.SendString(out.String())
+		return s.sendHTML(c, status, func(out *htmlOut) { writeCertTable(out, &d, w.csrfToken()) })
 	}
-	var table htmlOut
-	writeCertTable(&table, &d, w.csrfToken())
-	d.Table = table.html()
 	// The filter form: rendered once per viewer, lists of options and
 	// query, and kept (cert_options.go).
 	gen := s.st.OrgsGeneration()
@@ -274,7 +266,7 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 	if w.org.Type == store.Province {
 		title = "证书库"
 	}
-	return s.render(c, status, tplCertList, title, d, nil)
+	return s.renderHTML(c, status, title, func(out *htmlOut) { writeCertPage(out, title, w.org.Type, &d, w.csrfToken()) })
 }
 
 func firstValue(m map[string]string) string {

@@ -15,6 +15,42 @@ import (
 // query's answer. Every text is escaped (htmlOut.text) and every link goes
 // through urlAttr, as html/template would.
 
+// writeCertPage writes the library's page inside the layout: its head,
+// the filter form (rendered once per viewer and query, cert_options.go)
+// and the table.
+func writeCertPage(w *htmlOut, title string, orgType store.OrgType, d *certListData, csrf string) {
+	w.Grow(len(d.Filters) + 5000 + 700*len(d.Page.Certs))
+	w.raw("<div class=\"page-head\">\n  <div><h1>")
+	w.text(title)
+	w.raw("</h1>\n    <div class=\"sub\">")
+	switch orgType {
+	case store.Province:
+		w.raw("全省所有机构颁发的证书")
+	case store.Dept:
+		w.raw("本部门所辖单位颁发的证书")
+	default:
+		w.raw("本单位颁发的证书")
+	}
+	w.raw("：按条件查找、查看详情")
+	if d.CanPrint {
+		w.raw("、打印与设置打印状态")
+	}
+	w.raw("、导出 Excel</div></div>\n  <div class=\"head-actions\">\n    ")
+	if d.CanPrint {
+		w.raw(`<a class="btn" href="/certificates/formats" id="formats-link"><svg class="icon"><use href="/assets/icons.svg#printer"/></svg>打印格式</a>`)
+	}
+	w.raw(`
+    <a class="btn" href="/verify" target="_blank" rel="noopener"><svg class="icon"><use href="/assets/icons.svg#shield"/></svg>公开查询页</a>
+  </div>
+</div>
+<div class="card flush">
+  `)
+	w.raw(string(d.Filters))
+	w.raw("\n  ")
+	writeCertTable(w, d, csrf)
+	w.raw("\n</div>\n")
+}
+
 // writeCertTable writes the #cert-table element of the list in d; csrf is
 // the form's token.
 func writeCertTable(w *htmlOut, d *certListData, csrf string) {

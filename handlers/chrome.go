@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/valyala/bytebufferpool"
 )
 
 // The main layout (head, menu, header) around every page of a logged-in
@@ -97,7 +96,7 @@ func safeToken(tok string) bool {
 // withChrome writes the page template tpl inside the main layout, from the
 // kept layout when it can; it reports false when this answer must go
 // through the template (a flash, a stale notice, an unusual token).
-func (s *Server) withChrome(c *fiber.Ctx, status int, tpl tplName, p *page, w *who) (bool, error) {
+func (s *Server) withChrome(c *fiber.Ctx, status int, tpl tplName, p *page, w *who, content func(*htmlOut)) (bool, error) {
 	if s.chromes.off || p.Flash != "" || p.Stale != nil || !safeToken(p.CSRF) {
 		return false, nil
 	}
@@ -119,8 +118,8 @@ func (s *Server) withChrome(c *fiber.Ctx, status int, tpl tplName, p *page, w *w
 		s.chromes.m[string(key)] = ch
 		s.chromes.mu.Unlock()
 	}
-	buf := bytebufferpool.Get()
-	defer bytebufferpool.Put(buf)
+	buf := borrowHTML()
+	defer giveBackHTML(buf)
 	for i, part := range ch.parts {
 		buf.Write(part)
 		if i == len(ch.holes) {
@@ -132,14 +131,16 @@ func (s *Server) withChrome(c *fiber.Ctx, status int, tpl tplName, p *page, w *w
 		case holeTitle:
 			textEscaper.WriteString(buf, p.Title)
 		case holeContent:
-			if err := s.views.ExecuteTemplate(buf, string(tpl), *p); err != nil {
+			if content != nil { // written in Go (renderHTML)
+				content(buf)
+			} else if err := s.views.ExecuteTemplate(buf, string(tpl), *p); err != nil {
 				return true, fmt.Errorf("render %s: %w", tpl, err)
 			}
 		}
 	}
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Response().SetBody(buf.Bytes())
+	c.Response().SetBody(buf.b)
 	return true, nil
 }
 

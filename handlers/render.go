@@ -150,13 +150,49 @@ func (s *Server) render(c *fiber.Ctx, status int, tpl tplName, title string, dat
 	p.Flash = s.takeFlash(c)
 	layout := layoutPlain
 	if w.loggedIn() {
-		if done, err := s.withChrome(c, status, tpl, &p, w); done {
+		if done, err := s.withChrome(c, status, tpl, &p, w, nil); done {
 			return err
 		}
 		layout = layoutMain
 		p.Menu = s.menu(w, c.Path())
 	}
 	return s.execute(c, status, tpl, p, layout)
+}
+
+// renderHTML is render for a page whose content is written in Go (by
+// content): the layout around it, or the content alone for htmx.
+func (s *Server) renderHTML(c *fiber.Ctx, status int, title string, content func(*htmlOut)) error {
+	c.Vary("HX-Request")
+	w := whoOf(c)
+	if isHTMX(c) {
+		return s.sendHTML(c, status, content)
+	}
+	p := page{Title: title, Active: c.Path(), LoggedIn: w.loggedIn(), User: w.user, Org: w.org, CSRF: w.csrfToken(), Demo: s.demo}
+	p.Stale, _ = c.Locals("stale").(*staleNotice)
+	p.Flash = s.takeFlash(c)
+	layout := layoutPlain
+	if w.loggedIn() {
+		if done, err := s.withChrome(c, status, "", &p, w, content); done {
+			return err
+		}
+		layout = layoutMain
+		p.Menu = s.menu(w, c.Path())
+	}
+	var out htmlOut
+	content(&out)
+	p.Content = out.html()
+	return s.write(c, status, layout, p)
+}
+
+// sendHTML answers markup written in Go (by content) without a layout.
+func (s *Server) sendHTML(c *fiber.Ctx, status int, content func(*htmlOut)) error {
+	out := borrowHTML()
+	defer giveBackHTML(out)
+	content(out)
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	c.Response().SetBody(out.b) // a copy: out goes back to its pool
+	return nil
 }
 
 // fragment renders a template without layout (htmx swaps).

@@ -94,7 +94,7 @@ var (
 
 // Certificates.
 var (
-	tplCertList       = tpl("certs/list")
+	_                 = tpl("certs/_sort")   // included by other templates
 	_                 = tpl("certs/_status") // included by other templates
 	tplCertFilters    = tpl("certs/_filters")
 	tplCertDetail     = tpl("certs/detail")
