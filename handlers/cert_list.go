@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/url"
 	"strconv"
 	"strings"
@@ -64,11 +65,11 @@ func parseCertForm(get func(string) string) certForm {
 
 // values is the form as URL parameters, without defaults and page.
 func (f certForm) values() url.Values {
-	v := url.Values{}
-	for k, val := range map[string]string{"number": f.Number, "name": f.Name, "id": f.ID, "occupation": f.Occupation, "level": f.Level,
-		"org": f.Org, "status": f.Status, "printed": f.Printed, "from": f.From, "to": f.To} {
-		if val != "" {
-			v.Set(k, val)
+	v := make(url.Values, 4)
+	for _, kv := range [...]struct{ k, val string }{{"number", f.Number}, {"name", f.Name}, {"id", f.ID}, {"occupation", f.Occupation},
+		{"level", f.Level}, {"org", f.Org}, {"status", f.Status}, {"printed", f.Printed}, {"from", f.From}, {"to", f.To}} {
+		if kv.val != "" {
+			v[kv.k] = []string{kv.val}
 		}
 	}
 	if f.Sort != store.SortDate {
@@ -195,7 +196,7 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 		}
 	}
 	for _, sk := range []string{store.SortNumber, store.SortDate} {
-		v := f.values()
+		v := maps.Clone(vals)
 		v.Set("sort", sk)
 		dir := "desc"
 		if f.Sort == sk && f.Dir == "desc" {
