@@ -36,7 +36,7 @@ const maxCachedOptions = 10000
 // and the depts filter by organisation, a few dozen viewers.
 const maxCachedOrgLists = 256
 
-// maxCachedForms bounds the rendered filter forms kept (about 8 KB each).
+// maxCachedForms bounds the rendered filter forms kept (about 6 KB each).
 const maxCachedForms = 256
 
 // orgChoice is an organisation the library can be filtered by.

@@ -146,5 +146,5 @@ func TestCertListOrgPickerInPage(t *testing.T) {
 	if strings.Contains(after.body, "新增培训学校") {
 		t.Error("the page lists the new organisations")
 	}
-	t.Logf("full page %d bytes", len(after.body))
+	t.Logf("full page %d bytes, its filter form %d", len(after.body), len(filterForm(t, after.body)))
 }
