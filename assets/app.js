@@ -300,9 +300,14 @@
       p.input.removeAttribute("aria-activedescendant");
     }
   }
+  // The list opens under the box, leftwards when it would pass the form's
+  // right edge.
   function open(p) {
+    p.list.classList.remove("end");
     p.list.hidden = false;
     p.input.setAttribute("aria-expanded", "true");
+    var form = p.input.form;
+    if (form && p.list.getBoundingClientRect().right > form.getBoundingClientRect().right) p.list.classList.add("end");
   }
   function close(p) {
     p.list.hidden = true;
@@ -324,6 +329,8 @@
   function choose(p, el) {
     show(p, el.getAttribute("data-org-name") || "");
     close(p);
+    // Still in the box: typing replaces the name.
+    if (document.activeElement === p.input) p.input.select();
     select(p, el.getAttribute("data-org-id") || "");
   }
   function settle(p) {
@@ -344,14 +351,19 @@
     var q = box.value.trim();
     e.detail.parameters.q = q === label(picker(box)) ? "" : q;
   });
-  document.addEventListener("htmx:afterSwap", function (e) {
+  // After the settle: htmx gives the new options the old ones' attributes
+  // (same ids) until then, which would take the highlight away.
+  document.addEventListener("htmx:afterSettle", function (e) {
     var p = picker(e.detail.target);
     if (!p || e.detail.target !== p.list) return;
     if (document.activeElement !== p.input) { close(p); return; }
     open(p);
+    // The chosen one while the box shows it, 全部机构 in an emptied box, the
+    // first match otherwise: Enter takes it.
     var q = p.input.value.trim();
-    var first = p.list.querySelector(CHOICE + ':not([data-org-id=""])');
-    activate(p, q !== "" && q !== label(p) ? first : p.list.querySelector('[role="option"][aria-selected="true"]'));
+    if (q === label(p)) activate(p, p.list.querySelector(CHOICE + '[aria-selected="true"]'));
+    else if (q === "") activate(p, p.list.querySelector(CHOICE));
+    else activate(p, p.list.querySelector(CHOICE + ':not([data-org-id=""])'));
   });
 
   // The box's own events are not the form's: the form reloads the table on
@@ -388,6 +400,11 @@
         if (isOpen) close(p); else p.input.value = label(p);
         break;
     }
+  });
+  // The form submits itself on the key press that follows an Enter (sent on
+  // its own by some keyboards and by automation).
+  document.addEventListener("keypress", function (e) {
+    if (isBox(e.target) && e.key === "Enter") e.preventDefault();
   });
   // The search box's ✕ clears the filter at once.
   document.addEventListener("search", function (e) {
