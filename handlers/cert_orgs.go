@@ -94,7 +94,13 @@ func (s *Server) certOrgs(c *fiber.Ctx) error {
 	}
 	found, more := matchOrgs(choices, orgPickerQuery(c.Query("q")), orgPickerLimit)
 	selected := parseUint(c.Query("org"))
-	var out htmlOut
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return s.sendHTML(c, fiber.StatusOK, func(out *htmlOut) { writeOrgChoices(out, found, more, selected) })
+}
+
+// writeOrgChoices writes the picker's list items: 全部机构, found, and a
+// line for the rest.
+func writeOrgChoices(out *htmlOut, found []orgChoice, more int, selected uint64) {
 	option := func(n int, id uint64, name, label, code string) {
 		out.raw(`<li role="option" class="org-choice" id="f-org-opt-`)
 		out.int(int64(n))
@@ -131,7 +137,4 @@ func (s *Server) certOrgs(c *fiber.Ctx) error {
 		out.int(int64(more))
 		out.raw(` 个，请输入更多文字</li>`)
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.SendString(out.String())
 }
