@@ -271,6 +271,185 @@
   document.addEventListener("change", onEdit);
 })();
 
+// The library's 发证机构 picker (handlers/cert_orgs.go): a search box whose
+// choices htmx loads into the list under it as the clerk types (the page
+// does not carry the organisations). Choosing one sets the hidden org field
+// and fires its change, which reloads the table like any other filter; the
+// box has no name and its own change and keyup events stop here, so typing
+// never does. Leaving an emptied box (or its ✕) clears the filter; leaving
+// text that was not chosen puts the chosen name back.
+(function () {
+  "use strict";
+  function picker(el) {
+    var field = el && el.closest ? el.closest(".org-picker") : null;
+    if (!field) return null;
+    return { input: field.querySelector("[data-org-picker]"), hidden: field.querySelector('input[type=hidden][name="org"]'),
+      list: field.querySelector('[role="listbox"]') };
+  }
+  function isBox(el) { return !!(el && el.matches && el.matches("[data-org-picker]")); }
+  function label(p) { return p.input.getAttribute("data-label") || ""; }
+  var CHOICE = '[role="option"]:not([aria-disabled="true"])';
+  function options(p) { return Array.prototype.slice.call(p.list.querySelectorAll(CHOICE)); }
+  function active(p) { return p.list.querySelector(CHOICE + ".active"); }
+  function activate(p, el) {
+    options(p).forEach(function (o) { o.classList.toggle("active", o === el); });
+    if (el) {
+      p.input.setAttribute("aria-activedescendant", el.id);
+      el.scrollIntoView({ block: "nearest" });
+    } else {
+      p.input.removeAttribute("aria-activedescendant");
+    }
+  }
+  // The list opens under the box, leftwards when it would pass the form's
+  // right edge.
+  function open(p) {
+    p.list.classList.remove("end");
+    p.list.hidden = false;
+    p.input.setAttribute("aria-expanded", "true");
+    var form = p.input.form;
+    if (form && p.list.getBoundingClientRect().right > form.getBoundingClientRect().right) p.list.classList.add("end");
+  }
+  function close(p) {
+    p.list.hidden = true;
+    p.input.setAttribute("aria-expanded", "false");
+    p.input.removeAttribute("aria-activedescendant");
+  }
+  // show puts name in the box, also as its attribute: htmx's history keeps
+  // the markup, not the typed value.
+  function show(p, name) {
+    p.input.value = name;
+    p.input.setAttribute("value", name);
+    p.input.setAttribute("data-label", name);
+  }
+  function select(p, id) {
+    if (p.hidden.value === id) return;
+    p.hidden.value = id;
+    p.hidden.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  function choose(p, el) {
+    show(p, el.getAttribute("data-org-name") || "");
+    close(p);
+    // Still in the box: typing replaces the name.
+    if (document.activeElement === p.input) p.input.select();
+    select(p, el.getAttribute("data-org-id") || "");
+  }
+  function settle(p) {
+    close(p);
+    if (p.input.value.trim() === "") {
+      show(p, "");
+      select(p, "");
+    } else if (p.input.value !== label(p)) {
+      p.input.value = label(p);
+    }
+  }
+
+  // The typed text goes as q (the box has no name); the chosen name still
+  // in the box asks for the whole list.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var box = e.detail.elt;
+    if (!isBox(box)) return;
+    var q = box.value.trim();
+    e.detail.parameters.q = q === label(picker(box)) ? "" : q;
+  });
+  // After the settle: htmx gives the new options the old ones' attributes
+  // (same ids) until then, which would take the highlight away.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var p = picker(e.detail.target);
+    if (!p || e.detail.target !== p.list) return;
+    if (document.activeElement !== p.input) { close(p); return; }
+    open(p);
+    // The chosen one while the box shows it, 全部机构 in an emptied box, the
+    // first match otherwise: Enter takes it.
+    var q = p.input.value.trim();
+    if (q === label(p)) activate(p, p.list.querySelector(CHOICE + '[aria-selected="true"]'));
+    else if (q === "") activate(p, p.list.querySelector(CHOICE));
+    else activate(p, p.list.querySelector(CHOICE + ':not([data-org-id=""])'));
+  });
+
+  // The box's own events are not the form's: the form reloads the table on
+  // change and its other fields on keyup.
+  function own(e) { if (isBox(e.target)) e.stopPropagation(); }
+  document.addEventListener("change", own, true);
+  document.addEventListener("keyup", own, true);
+
+  document.addEventListener("keydown", function (e) {
+    if (!isBox(e.target)) return;
+    var p = picker(e.target);
+    var isOpen = !p.list.hidden;
+    switch (e.key) {
+      case "ArrowDown":
+      case "ArrowUp":
+        e.preventDefault();
+        if (!isOpen) { if (window.htmx) window.htmx.trigger(p.input, "org-open"); return; }
+        var all = options(p);
+        if (!all.length) return;
+        var i = all.indexOf(active(p));
+        i = e.key === "ArrowDown" ? Math.min(i + 1, all.length - 1) : Math.max(i - 1, 0);
+        activate(p, all[i]);
+        break;
+      case "Enter":
+        // Never submits the form: the picker chooses, or opens.
+        e.preventDefault();
+        if (isOpen && active(p)) choose(p, active(p));
+        else if (!isOpen && window.htmx) window.htmx.trigger(p.input, "org-open");
+        break;
+      case "Escape":
+        // Closes the list, then puts the chosen name back (a search box
+        // would clear itself).
+        e.preventDefault();
+        if (isOpen) close(p); else p.input.value = label(p);
+        break;
+    }
+  });
+  // The form submits itself on the key press that follows an Enter (sent on
+  // its own by some keyboards and by automation).
+  document.addEventListener("keypress", function (e) {
+    if (isBox(e.target) && e.key === "Enter") e.preventDefault();
+  });
+  // The search box's ✕ clears the filter at once.
+  document.addEventListener("search", function (e) {
+    if (!isBox(e.target)) return;
+    var p = picker(e.target);
+    if (p.input.value === "") { show(p, ""); select(p, ""); }
+  }, true);
+  document.addEventListener("focusout", function (e) {
+    if (!isBox(e.target)) return;
+    var p = picker(e.target);
+    if (e.relatedTarget && p.list.contains(e.relatedTarget)) return;
+    settle(p);
+  });
+  // Focusing the box selects its text, so typing replaces the chosen name
+  // (the mouse-up that focused it would undo the selection).
+  var focusedAt = 0;
+  document.addEventListener("focusin", function (e) {
+    if (!isBox(e.target)) return;
+    focusedAt = Date.now();
+    e.target.select();
+  });
+  document.addEventListener("mouseup", function (e) {
+    if (isBox(e.target) && Date.now() - focusedAt < 300) e.preventDefault();
+  });
+  // A press in the list keeps the focus in the box; a click chooses.
+  document.addEventListener("mousedown", function (e) {
+    var p = picker(e.target);
+    if (p && p.list.contains(e.target)) e.preventDefault();
+  });
+  document.addEventListener("click", function (e) {
+    var p = picker(e.target);
+    var el = p && e.target.closest(CHOICE);
+    if (el && p.list.contains(el)) { choose(p, el); return; }
+    // A click in the box that has the focus already opens the list.
+    if (p && isBox(e.target) && p.list.hidden && Date.now() - focusedAt > 300 && window.htmx) {
+      window.htmx.trigger(p.input, "org-open");
+      return;
+    }
+    // A click anywhere else closes any open list.
+    document.querySelectorAll(".org-picker [role=\"listbox\"]:not([hidden])").forEach(function (list) {
+      if (!list.parentNode.contains(e.target)) close(picker(list));
+    });
+  });
+})();
+
 // Uploads over the route's cap (data-max-bytes, with its message in
 // data-too-large, both from the server) are stopped in the page: the server
 // refuses such a request without reading it and closes the connection, so

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"certreg/fixture"
 	"certreg/store"
@@ -226,4 +228,93 @@ func TestBrowserPrintFormatPreview(t *testing.T) {
 	b.open("/certificates/formats/new?mode=overlay")
 	time.Sleep(1500 * time.Millisecond)
 	b.shot("format-new-overlay")
+}
+
+// demo-province picks an organisation in the 发证机构 box: typing part of a
+// unit's name lists it (the typing itself reloads nothing), clicking it
+// filters the table to its certificates; emptying the box and leaving it
+// brings every certificate back; the keyboard chooses too (↓ and Enter), and
+// Escape closes the list.
+func TestBrowserCertOrgPicker(t *testing.T) {
+	w := fixture.Demo(t)
+	b := newBrowser(t, w)
+	unit, direct := w.Org(t, "demo-unit"), w.Org(t, "demo-direct")
+	ofOrg := func(o store.Org) []store.Certificate {
+		page, err := w.Store.Certificates(w.Actor(t, "demo-province"), store.CertQuery{OrgID: o.ID, Limit: 100})
+		if err != nil || len(page.Certs) == 0 {
+			t.Fatalf("certificates of %s: %d %v", o.Name, len(page.Certs), err)
+		}
+		return page.Certs
+	}
+	unitCert, directCert := ofOrg(unit)[0], ofOrg(direct)[0]
+	rowOf := func(c store.Certificate) string {
+		return `!!document.querySelector('#cert-table a[href="/certificates/` + c.Number + `"]')`
+	}
+	onlyOf := func(o store.Org) string {
+		return `Array.from(document.querySelectorAll('#cert-table tbody tr')).every(function (r) { return r.textContent.includes(` + jsonString(o.Name) + `) })`
+	}
+	listOpen := `!document.getElementById('f-org-list').hidden && document.getElementById('f-org-q').getAttribute('aria-expanded') === 'true'`
+	// More organisations than one answer lists.
+	dept := w.Org(t, "demo-dept")
+	for i := 1; i <= 25; i++ {
+		if _, _, err := w.Store.CreateOrg(w.Actor(t, "demo-province"), store.OrgInput{Name: fmt.Sprintf("合肥市第%d建设职业培训学校", i), Type: store.Unit,
+			ParentID: dept.ID, Region: dept.Region}, store.NewOrgAdmin{Username: fmt.Sprintf("picker-%d", i), Name: "某", PasswordHash: "h"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	b.login("demo-province", store.DemoPassword)
+	b.open("/certificates?size=100")
+	b.do(chromedp.WaitVisible(chromedp.CSS("#f-org-q")))
+	b.waitFor("both organisations' certificates", rowOf(unitCert)+" && "+rowOf(directCert))
+	b.eval(`window.__sameDocument = true; window.__tableLoads = 0; document.body.addEventListener('htmx:beforeRequest', function (e) { if (e.detail.requestConfig.path === '/certificates') window.__tableLoads++; })`)
+
+	// Focus opens the list; typing narrows it to the unit.
+	b.do(chromedp.Click(chromedp.CSS("#f-org-q")))
+	b.waitFor("the list on focus", listOpen+` && document.querySelectorAll('#f-org-list [data-org-id]').length === 21 && document.querySelector('#f-org-list .org-note').textContent.includes('还有')`)
+	b.shot("certs-org-picker-focus")
+	b.do(chromedp.SendKeys(chromedp.CSS("#f-org-q"), "建工"))
+	choice := `#f-org-list [data-org-id="` + itoa(unit.ID) + `"]`
+	b.waitFor("the unit in the list", listOpen+` && !!document.querySelector(`+jsonString(choice)+`) && document.querySelectorAll('#f-org-list [data-org-id]').length === 2`)
+	b.shot("certs-org-picker-open")
+	time.Sleep(400 * time.Millisecond)
+	b.waitFor("no table reload while typing", `window.__tableLoads === 0`)
+
+	b.do(chromedp.Click(chromedp.CSS(choice)))
+	b.waitFor("the table of the unit", `location.search.includes('org=`+itoa(unit.ID)+`') && `+rowOf(unitCert)+` && !`+rowOf(directCert)+` && `+onlyOf(unit))
+	b.waitFor("the box shows the unit, the list closed", `document.getElementById('f-org-q').value === `+jsonString(unit.Name)+
+		` && document.getElementById('f-org').value === '`+itoa(unit.ID)+`' && document.getElementById('f-org-list').hidden`)
+	b.shot("certs-org-picked")
+
+	// Emptying the box and leaving it clears the filter, with one reload.
+	b.eval(`window.__tableLoads = 0`)
+	b.do(chromedp.Click(chromedp.CSS(".page-head h1")), chromedp.Click(chromedp.CSS("#f-org-q")), chromedp.KeyEvent(kb.Backspace))
+	b.waitFor("the box emptied", `document.getElementById('f-org-q').value === ''`)
+	b.do(chromedp.Click(chromedp.CSS(".page-head h1")))
+	b.waitFor("every certificate again", `!location.search.includes('org=') && `+rowOf(unitCert)+" && "+rowOf(directCert))
+	time.Sleep(400 * time.Millisecond)
+	b.waitFor("one reload", `window.__tableLoads === 1 && document.getElementById('f-org').value === '' && document.getElementById('f-org-list').hidden`)
+
+	// The keyboard: the first match is active, ↓ moves, Enter chooses
+	// without submitting the form; Escape closes the list.
+	b.do(chromedp.SendKeys(chromedp.CSS("#f-org-q"), "安徽省"))
+	b.waitFor("the province's own institutions", listOpen+` && document.querySelectorAll('#f-org-list [data-org-id]:not([data-org-id=""])').length >= 2`+
+		` && document.querySelector('#f-org-list .active') && document.querySelector('#f-org-list .active').textContent.includes('安徽省')`)
+	b.do(chromedp.KeyEvent(kb.Escape))
+	b.waitFor("Escape closes the list", `document.getElementById('f-org-list').hidden && document.getElementById('f-org-q').getAttribute('aria-expanded') === 'false'`)
+	b.do(chromedp.KeyEvent(kb.ArrowDown))
+	b.waitFor("↓ opens it again", listOpen+` && document.querySelector('#f-org-list .active')`)
+	b.eval(`window.__tableLoads = 0`)
+	target := `document.querySelector('#f-org-list [data-org-id="` + itoa(direct.ID) + `"]')`
+	for range 5 {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](target+` && `+target+`.classList.contains('active')`))
+		if err != nil || ok {
+			break
+		}
+		b.do(chromedp.KeyEvent(kb.ArrowDown))
+	}
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.waitFor("the table of the 省直所", `location.search.includes('org=`+itoa(direct.ID)+`') && `+rowOf(directCert)+` && !`+rowOf(unitCert)+` && `+onlyOf(direct))
+	time.Sleep(400 * time.Millisecond)
+	b.waitFor("one reload, no page load", `window.__tableLoads === 1 && window.__sameDocument === true && document.getElementById('f-org-q').value === `+jsonString(direct.Name))
 }

@@ -122,17 +122,20 @@ type certListData struct {
 	Query     string // the filters as a query string, for links and forms
 	ExportURL string
 	// The drop-downs' options, the selected one marked (cert_options.go).
-	OrgOptions, OccupationOptions, LevelOptions, StatusOptions, PrintedOptions, SizeOptions template.HTML
-	ShowOrg                                                                                 bool
-	CanPrint                                                                                bool
-	Formats                                                                                 []formatChoice
-	Format                                                                                  string
-	SortNumber                                                                              string // URL that sorts by number (toggling the direction)
-	SortDate                                                                                string
-	Error                                                                                   string
-	OOB                                                                                     bool              // the table answers an htmx request: update the sort fields too
-	Issuers                                                                                 map[uint64]string // the issuing organisations of the page's rows, "名称 代码"
-	Filters                                                                                 template.HTML     // the filter form (views/certs/_filters.html)
+	OccupationOptions, LevelOptions, StatusOptions, PrintedOptions, SizeOptions template.HTML
+	// ShowOrg: the 发证机构 picker (cert_orgs.go), showing OrgName, the
+	// selected organisation's name.
+	ShowOrg    bool
+	OrgName    string
+	CanPrint   bool
+	Formats    []formatChoice
+	Format     string
+	SortNumber string // URL that sorts by number (toggling the direction)
+	SortDate   string
+	Error      string
+	OOB        bool              // the table answers an htmx request: update the sort fields too
+	Issuers    map[uint64]string // the issuing organisations of the page's rows, "名称 代码"
+	Filters    template.HTML     // the filter form (views/certs/_filters.html)
 }
 
 // certPager pages the list; without an exact total it offers only previous
@@ -155,7 +158,7 @@ func (s *Server) certList(c *fiber.Ctx) error {
 // the table) for a form, with an error message above the table.
 func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message string) error {
 	w := whoOf(c)
-	d := certListData{Form: f, ShowOrg: w.org.Type == store.Province || w.org.Type == store.Dept,
+	d := certListData{Form: f, ShowOrg: showsOrgFilter(w.org),
 		CanPrint: w.can(store.CapCertPrint), Error: message}
 	vals := f.values()
 	d.Query = vals.Encode()
@@ -233,7 +236,8 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 		return s.sendHTML(c, status, func(out *htmlOut) { writeCertTable(out, &d, w.csrfToken()) })
 	}
 	// The filter form: rendered once per viewer, lists of options and
-	// query, and kept (cert_options.go).
+	// query, and kept (cert_options.go). The organisations' generation is
+	// in the key: the selected organisation's name may change.
 	gen := s.st.OrgsGeneration()
 	occs, err := s.st.CertOccupations(w.org)
 	if err != nil {
@@ -243,11 +247,10 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 	key := fmt.Sprintf("%d|%d|%d|%t|%s", w.org.ID, gen, occID, d.ShowOrg, d.Query)
 	d.Filters, err = s.filtersHTML(key, func() (template.HTML, error) {
 		if d.ShowOrg {
-			orgs, err := s.orgOptions(w.org)
-			if err != nil {
+			var err error
+			if d.OrgName, err = s.selectedOrgName(w.org, f.Org); err != nil {
 				return "", err
 			}
-			d.OrgOptions = selectOption(orgs, f.Org)
 		}
 		d.OccupationOptions = selectOption(occOptions, f.Occupation)
 		d.LevelOptions = selectOption(levelOptions, f.Level)

@@ -12,37 +12,59 @@ import (
 	"certreg/store"
 )
 
-// The library's filter form offers every organisation below the caller and
-// every occupation of its scope: a few hundred <option>s that change only
-// when an organisation or the catalogue does. They are rendered once per
-// (viewer, list) and kept; a request only marks its selected option, so the
-// full page costs the same whatever the number of organisations.
+// The library's filter form offers every occupation of the caller's scope: a
+// few dozen <option>s that change only when the catalogue does. They are
+// rendered once per list and kept, and the whole form once per (viewer,
+// lists, query); a request only marks its selected options. The
+// organisations are not in the form: a province has thousands, so the
+// 发证机构 picker asks for them as the clerk types (cert_orgs.go), from a
+// list kept here per viewer.
 
 type optionCache struct {
 	mu      sync.Mutex
 	orgsGen uint64
-	orgs    map[uint64]string // by viewer: the organisations' options
-	occs    map[uint64]string // by the hash of the occupations' codes and names: their options
+	orgs    map[uint64][]orgChoice // by viewer: the organisations it may filter by
+	occs    map[uint64]string      // by the hash of the occupations' codes and names: their options
 	// filters are rendered filter forms by filtersKey.
 	filters map[string]template.HTML
 }
 
-// maxCachedOptions bounds each map (a province has a few thousand
-// organisations, so a few thousand viewers).
+// maxCachedOptions bounds the occupation lists kept.
 const maxCachedOptions = 10000
 
-// maxCachedForms bounds the rendered filter forms kept (about 20 KB each
-// with a province's organisations).
+// maxCachedOrgLists bounds the organisation lists kept: only the province
+// and the depts filter by organisation, a few dozen viewers.
+const maxCachedOrgLists = 256
+
+// maxCachedForms bounds the rendered filter forms kept (about 6 KB each).
 const maxCachedForms = 256
 
-// orgOptions are the <option>s of the organisations below viewer, by type
-// and code, a dept marked 【主管部门】.
-func (s *Server) orgOptions(viewer store.Org) (string, error) {
+// orgChoice is an organisation the library can be filtered by.
+type orgChoice struct {
+	ID         uint64
+	Name, Code string
+	Dept       bool
+	// name and code lower-cased, for matching.
+	name, code string
+}
+
+// label is the organisation as the picker lists it, a dept marked.
+func (o orgChoice) label() string {
+	if o.Dept {
+		return "【" + store.Dept.Label() + "】" + o.Name
+	}
+	return o.Name
+}
+
+// orgChoices are the organisations below viewer, by type and code, read
+// once per viewer and kept until an organisation changes (callers must not
+// change the slice).
+func (s *Server) orgChoices(viewer store.Org) ([]orgChoice, error) {
 	c := &s.options
 	gen := s.st.OrgsGeneration()
 	c.mu.Lock()
 	if c.orgsGen != gen || c.orgs == nil {
-		c.orgsGen, c.orgs = gen, map[uint64]string{}
+		c.orgsGen, c.orgs = gen, map[uint64][]orgChoice{}
 	}
 	out, ok := c.orgs[viewer.ID]
 	c.mu.Unlock()
@@ -51,19 +73,18 @@ func (s *Server) orgOptions(viewer store.Org) (string, error) {
 	}
 	orgs, _, err := s.st.Orgs(viewer, store.OrgFilter{All: true})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	var b strings.Builder
-	for _, o := range orgs {
-		label := o.Name
-		if o.Type == store.Dept {
-			label = "【" + o.Type.Label() + "】" + o.Name
-		}
-		b.WriteString(`<option value="` + strconv.FormatUint(o.ID, 10) + `">` + html.EscapeString(label) + "</option>")
+	out = make([]orgChoice, len(orgs))
+	for i, o := range orgs {
+		out[i] = orgChoice{ID: o.ID, Name: o.Name, Code: o.Code, Dept: o.Type == store.Dept,
+			name: strings.ToLower(o.Name), code: strings.ToLower(o.Code)}
 	}
-	out = b.String()
 	c.mu.Lock()
-	if c.orgsGen == gen && len(c.orgs) < maxCachedOptions {
+	if c.orgsGen == gen {
+		if len(c.orgs) >= maxCachedOrgLists {
+			c.orgs = map[uint64][]orgChoice{}
+		}
 		c.orgs[viewer.ID] = out
 	}
 	c.mu.Unlock()

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -9,8 +10,9 @@ import (
 
 // The list's drop-downs: the selected option is the one whose value was
 // asked for (escaped, so a value cannot add markup), none for an unknown
-// value; a renamed organisation shows its new name in the next page's
-// drop-down.
+// value; the 发证机构 picker shows the selected organisation's name, and a
+// renamed organisation its new name on the next page (the kept form is
+// filed under the organisations' generation).
 func TestCertListOptions(t *testing.T) {
 	opts := fixedOptions("a", "甲", "b<", "乙&")
 	if got := string(selectOption(opts, "b<")); got != `<option value="a">甲</option><option value="b&lt;" selected>乙&amp;</option>` {
@@ -25,17 +27,24 @@ func TestCertListOptions(t *testing.T) {
 	e := newEnv(t)
 	c := e.login("demo-province")
 	unit := e.w.Org(t, "demo-unit")
-	r := c.get("/certificates?org=" + itoa(unit.ID))
-	if !strings.Contains(r.body, `<option value="`+itoa(unit.ID)+`" selected>`+unit.Name+`</option>`) {
-		t.Fatalf("the unit is not the selected option:\n%s", r.body)
+	path := "/certificates?org=" + itoa(unit.ID)
+	box := func(name string) string {
+		return `<input id="f-org-q" type="search" value="` + name + `" data-label="` + name + `"`
+	}
+	r := c.get(path)
+	if !strings.Contains(r.body, `name="org" value="`+itoa(unit.ID)+`"`) || !strings.Contains(r.body, box(unit.Name)) {
+		t.Fatalf("the unit is not the selected organisation:\n%s", r.body)
 	}
 	if _, err := e.w.Store.UpdateOrg(e.w.Actor(t, "demo-province"), unit.ID, store.OrgEdit{Name: "改名后的培训学校", Region: unit.Region,
 		Contact: unit.Contact, Phone: unit.Phone, Address: unit.Address, Rev: unit.Rev}); err != nil {
 		t.Fatal(err)
 	}
-	r = c.get("/certificates")
-	if !strings.Contains(r.body, `<option value="`+itoa(unit.ID)+`">改名后的培训学校</option>`) || strings.Contains(r.body, ">"+unit.Name+"</option>") {
-		t.Errorf("the drop-down does not show the new name")
+	r = c.get(path)
+	if !strings.Contains(r.body, box("改名后的培训学校")) || strings.Contains(r.body, box(unit.Name)) {
+		t.Errorf("the picker does not show the new name")
+	}
+	if r = c.get("/certificates/orgs?q=" + url.QueryEscape("改名后")); !strings.Contains(r.body, `data-org-name="改名后的培训学校"`) {
+		t.Errorf("the choices do not show the new name:\n%s", r.body)
 	}
 }
 

@@ -149,6 +149,7 @@ func (s *Server) routeTable() []route {
 
 		get("/certificates", can(store.CapCertView), s.certList),
 		get("/certificates/export", can(store.CapCertView), s.certExport),
+		get("/certificates/orgs", can(store.CapCertView), s.certOrgs),
 		post("/certificates/print", can(store.CapCertPrint), s.certPrint),
 		post("/certificates/printed", can(store.CapCertPrint), s.certPrinted),
 		get("/certificates/formats", can(store.CapCertPrint), s.printFormats),
