@@ -370,9 +370,13 @@ func addCountsTx(tx *bolt.Tx, delta map[string]int64) error {
 	slices.Sort(keys)
 	cnt := tx.Bucket(bCertCount)
 	for _, k := range keys {
-		v := int64(btoi(cnt.Get([]byte(k)))) + delta[k]
+		old := int64(btoi(cnt.Get([]byte(k))))
+		v := old + delta[k]
 		if v < 0 {
 			return fmt.Errorf("certificate counter %q would go below zero", k)
+		}
+		if (old == 0 || v == 0) && k[0] == ixOcc {
+			heldOccupationsChangedTx(tx) // a scope's first or last certificate of an occupation
 		}
 		if v == 0 {
 			if err := cnt.Delete([]byte(k)); err != nil {
