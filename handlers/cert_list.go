@@ -239,12 +239,12 @@ func (s *Server) renderCertList(c *fiber.Ctx, status int, f certForm, message st
 	// query, and kept (cert_options.go). The organisations' generation is
 	// in the key: the selected organisation's name may change.
 	gen := s.st.OrgsGeneration()
-	occs, err := s.st.CertOccupations(w.org)
+	occOptions, occID, err := s.viewerOccupations(w.org)
 	if err != nil {
 		return err
 	}
-	occOptions, occID := s.occupationOptions(occs)
-	key := fmt.Sprintf("%d|%d|%d|%t|%s", w.org.ID, gen, occID, d.ShowOrg, d.Query)
+	key := strconv.FormatUint(w.org.ID, 10) + "|" + strconv.FormatUint(gen, 10) + "|" + strconv.FormatUint(occID, 10) + "|" +
+		strconv.FormatBool(d.ShowOrg) + "|" + d.Query
 	d.Filters, err = s.filtersHTML(key, func() (template.HTML, error) {
 		if d.ShowOrg {
 			var err error

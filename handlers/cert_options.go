@@ -25,6 +25,9 @@ type optionCache struct {
 	orgsGen uint64
 	orgs    map[uint64][]orgChoice // by viewer: the organisations it may filter by
 	occs    map[uint64]string      // by the hash of the occupations' codes and names: their options
+	// byViewer are each viewer's occupations as options and their hash,
+	// as of the store's occupation generation.
+	byViewer map[uint64]viewerOccs
 	// filters are rendered filter forms by filtersKey.
 	filters map[string]template.HTML
 }
@@ -89,6 +92,38 @@ func (s *Server) orgChoices(viewer store.Org) ([]orgChoice, error) {
 	}
 	c.mu.Unlock()
 	return out, nil
+}
+
+type viewerOccs struct {
+	gen     uint64
+	options string
+	id      uint64
+}
+
+// viewerOccupations are the <option>s of the occupations viewer's list
+// offers and their hash (occupationOptions), kept per viewer until the
+// store's answer may change.
+func (s *Server) viewerOccupations(viewer store.Org) (string, uint64, error) {
+	gen := s.st.CertOccupationsGeneration() // before reading: a kept answer is never newer than its generation
+	c := &s.options
+	c.mu.Lock()
+	got, ok := c.byViewer[viewer.ID]
+	c.mu.Unlock()
+	if ok && got.gen == gen {
+		return got.options, got.id, nil
+	}
+	occs, err := s.st.CertOccupations(viewer)
+	if err != nil {
+		return "", 0, err
+	}
+	options, id := s.occupationOptions(occs)
+	c.mu.Lock()
+	if c.byViewer == nil || len(c.byViewer) >= maxCachedOptions {
+		c.byViewer = map[uint64]viewerOccs{}
+	}
+	c.byViewer[viewer.ID] = viewerOccs{gen: gen, options: options, id: id}
+	c.mu.Unlock()
+	return options, id, nil
 }
 
 // occupationOptions are the <option>s of occs (code, name), and a hash of

@@ -74,3 +74,36 @@ func TestPagerLinksAFewPages(t *testing.T) {
 		t.Errorf("three pages: %+v", p.Links)
 	}
 }
+
+// The occupations a unit's filter offers are kept between requests and
+// follow a change of its scope at the next page.
+func TestCertListOccupationsFollowTheScope(t *testing.T) {
+	e := newEnv(t)
+	unit, dept := e.w.Org(t, "demo-unit"), e.w.Org(t, "demo-dept")
+	catalog, err := e.w.Store.Occupations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.login("demo-unit")
+	page := c.get("/certificates").body
+	var extra store.Occupation
+	for _, o := range catalog { // in the dept's scope (a unit's cannot exceed it), not yet offered
+		if _, ok := dept.Scope[o.Code]; ok && !strings.Contains(page, `<option value="`+o.Code+`">`) {
+			extra = o
+			break
+		}
+	}
+	if extra.Code == "" {
+		t.Fatal("every occupation is offered already")
+	}
+	wide := store.Scope{extra.Code: dept.Scope[extra.Code]}
+	for code, levels := range unit.Scope {
+		wide[code] = levels
+	}
+	if _, err := e.w.Store.SetScope(e.w.Actor(t, "demo-dept"), unit.ID, wide); err != nil {
+		t.Fatal(err)
+	}
+	if page := c.get("/certificates").body; !strings.Contains(page, `<option value="`+extra.Code+`">`+extra.Name+`</option>`) {
+		t.Errorf("%s %s not offered after the scope was widened", extra.Code, extra.Name)
+	}
+}

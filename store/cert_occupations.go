@@ -48,6 +48,13 @@ func (s *Store) CertOccupations(viewer Org) ([]Occupation, error) {
 	return slices.Clone(out), nil
 }
 
+// CertOccupationsGeneration moves whenever CertOccupations may answer
+// differently for some viewer (the sum of the generations its answers are
+// filed under: each only grows).
+func (s *Store) CertOccupationsGeneration() uint64 {
+	return catalogGen.Load() + orgsGen.Load() + heldOccGen.Load()
+}
+
 // heldOccGen moves when a transaction that adds a scope's first
 // certificate of an occupation, or removes its last, commits.
 var heldOccGen atomic.Uint64
