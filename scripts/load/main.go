@@ -7,9 +7,10 @@
 // operation log and the public verification through a QR link — and prints
 // each page's requests per second as a share of the hello-world's, measured
 // next to each other, with the server's CPU time per request and its
-// garbage collections per second.
+// garbage collections per second; then, per filter, what its full page
+// costs over its table, from rounds that ask the two in turn.
 //
-//	go run ./scripts/load [-n 2000000] [-bin bin/certreg] [-d 5s] [-only list]
+//	go run ./scripts/load [-n 2000000] [-bin bin/certreg] [-d 5s] [-only list] [-pairs 5]
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,6 +59,8 @@ func run() error {
 	dur := flag.Duration("d", 5*time.Second, "wrk run per page")
 	conns := flag.Int("c", 64, "wrk connections")
 	only := flag.String("only", "", "run only the pages whose name contains this")
+	pairs := flag.Int("pairs", 5, "rounds of a filter's table and full page asked in turn, for their cost ratio")
+	pairDur := flag.Duration("pair-d", 2*time.Second, "wrk run per page in those rounds")
 	keep := flag.Bool("keep", false, "keep the copy of the world")
 	flag.Parse()
 	if _, err := exec.LookPath("wrk"); err != nil {
@@ -172,16 +176,38 @@ func run() error {
 		}
 		results[t.name] = share{100 * r.rps / ref, r.cpuPerReq}
 	}
-	fmt.Printf("\n%-26s %14s %14s %16s\n", "filter (province)", "table of hello", "full of hello", "full/table CPU")
+	// The full page's cost over its table's: the two asked in turn, round
+	// after round, so that a slower machine for a while (a virtual
+	// machine's neighbours) weighs on both; the median of the rounds.
+	fmt.Printf("\n%-26s %14s %14s %22s\n", "filter (province)", "table of hello", "full of hello", "full/table CPU")
 	for _, q := range list {
 		tb, okT := results["list-table/"+q.Name]
 		full, okF := results["list-full-page/"+q.Name]
+		fullTarget := target{name: "list-full-page/" + q.Name, path: "/certificates?" + q.Q, user: "demo-province"}
 		if q.Name == "all-by-date" {
 			full, okF = results["list-full-page"]
+			fullTarget.path = "/certificates"
 		}
-		if okT && okF {
-			fmt.Printf("%-26s %13.2f%% %13.2f%% %16.2f\n", q.Name, tb.pct, full.pct, full.cpu/tb.cpu)
+		if !okT || !okF {
+			continue
 		}
+		var ratios []float64
+		for range *pairs {
+			t, err := bench(base, target{path: "/certificates?" + q.Q, user: "demo-province", htmx: "cert-table"}, w, *pairDur, *conns, srv.Process.Pid, logPath, lua)
+			if err != nil {
+				return err
+			}
+			f, err := bench(base, fullTarget, w, *pairDur, *conns, srv.Process.Pid, logPath, lua)
+			if err != nil {
+				return err
+			}
+			ratios = append(ratios, f.cpuPerReq/t.cpuPerReq)
+		}
+		if len(ratios) == 0 {
+			ratios = []float64{full.cpu / tb.cpu}
+		}
+		slices.Sort(ratios)
+		fmt.Printf("%-26s %13.2f%% %13.2f%% %8.2f (%.2f–%.2f)\n", q.Name, tb.pct, full.pct, ratios[len(ratios)/2], ratios[0], ratios[len(ratios)-1])
 	}
 	return nil
 }
