@@ -211,17 +211,9 @@ func writeCertPager(w *htmlOut, p certPager, page store.CertPage) {
 		w.raw(" 页；请增加查询条件以缩小范围")
 	}
 	w.raw("</span>\n  <span class=\"pages\">\n    ")
-	if p.PrevURL != "" {
-		w.raw(`<a class="btn small" href="` + urlAttr(p.PrevURL) + `">上一页</a>`)
-	} else {
-		w.raw(`<span class="btn small disabled">上一页</span>`)
-	}
+	writePageButton(w, p.PrevURL, "上一页")
 	w.raw("\n    ")
-	if p.NextURL != "" {
-		w.raw(`<a class="btn small" href="` + urlAttr(p.NextURL) + `">下一页</a>`)
-	} else {
-		w.raw(`<span class="btn small disabled">下一页</span>`)
-	}
+	writePageButton(w, p.NextURL, "下一页")
 	w.raw("\n  </span></div>\n")
 }
 

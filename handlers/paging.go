@@ -132,11 +132,7 @@ func pagerHTML(p pager) template.HTML {
 	w.raw("</span>\n  ")
 	if p.Pages > 1 {
 		w.raw("\n  <span class=\"pages\">\n    ")
-		if p.PrevURL != "" {
-			w.raw(`<a class="btn small" href="` + urlAttr(p.PrevURL) + `">上一页</a>`)
-		} else {
-			w.raw(`<span class="btn small disabled">上一页</span>`)
-		}
+		writePageButton(&w, p.PrevURL, "上一页")
 		w.raw("\n    ")
 		for _, l := range p.Links {
 			switch {
@@ -149,15 +145,21 @@ func pagerHTML(p pager) template.HTML {
 			}
 		}
 		w.raw("\n    ")
-		if p.NextURL != "" {
-			w.raw(`<a class="btn small" href="` + urlAttr(p.NextURL) + `">下一页</a>`)
-		} else {
-			w.raw(`<span class="btn small disabled">下一页</span>`)
-		}
+		writePageButton(&w, p.NextURL, "下一页")
 		w.raw("\n  </span>\n  ")
 	}
 	w.raw("\n</div>")
 	return w.html()
+}
+
+// writePageButton writes 上一页 or 下一页 (label): a link to url, or a
+// disabled button when there is none.
+func writePageButton(w *htmlOut, url, label string) {
+	if url != "" {
+		w.raw(`<a class="btn small" href="` + urlAttr(url) + `">` + label + `</a>`)
+	} else {
+		w.raw(`<span class="btn small disabled">` + label + `</span>`)
+	}
 }
 
 // urlAttr is a link within this site (a path, with a query made by

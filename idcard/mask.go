@@ -12,12 +12,9 @@ import (
 // 4 characters. Masking works on runes, so it never splits a character.
 func Mask(id string) string {
 	id = strings.TrimSpace(id)
-	if len(id) == 18 && ascii(id) { // every stored number: no runes to count
-		return id[:6] + "********" + id[14:]
-	}
 	if utf8.RuneCountInString(id) == 18 {
-		r := []rune(id)
-		return string(r[:6]) + "********" + string(r[14:])
+		head, tail := runeOffset(id, 6), runeOffset(id, 14)
+		return id[:head] + "********" + id[tail:]
 	}
 	return maskMiddle(id, 6, 4)
 }
@@ -46,11 +43,13 @@ func maskMiddle(s string, maxHead, maxTail int) string {
 	return string(r[:head]) + strings.Repeat("*", n-head-tail) + string(r[n-tail:])
 }
 
-func ascii(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
+// runeOffset is where the n-th rune of s starts (len(s) past its end).
+func runeOffset(s string, n int) int {
+	for i := range s {
+		if n == 0 {
+			return i
 		}
+		n--
 	}
-	return true
+	return len(s)
 }

@@ -151,8 +151,8 @@ var mutations = []mutation{
 	{
 		name: "id-mask-reveals-7-digits",
 		file: "idcard/mask.go",
-		from: `return string(r[:6]) + "********" + string(r[14:])`,
-		to:   `return string(r[:7]) + "*******" + string(r[14:])`,
+		from: `head, tail := runeOffset(id, 6), runeOffset(id, 14)`,
+		to:   `head, tail := runeOffset(id, 7), runeOffset(id, 14)`,
 		pkgs: []string{"./idcard"},
 		run:  "Mask",
 	},
