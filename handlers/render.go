@@ -137,51 +137,57 @@ type page struct {
 // button honest.
 func (s *Server) render(c *fiber.Ctx, status int, tpl tplName, title string, data any, errs map[string]string) error {
 	c.Vary("HX-Request")
-	w := whoOf(c)
-	p := page{Title: title, Active: c.Path(), LoggedIn: w.loggedIn(), User: w.user, Org: w.org, CSRF: w.csrfToken(),
-		Demo: s.demo, Data: data, Errors: errs}
+	p := s.newPage(c, title)
+	p.Data, p.Errors = data, errs
 	if errs != nil {
 		p.Message = errs[""]
 	}
-	p.Stale, _ = c.Locals("stale").(*staleNotice)
 	if isHTMX(c) {
 		return s.execute(c, status, tpl, p, "")
 	}
-	p.Flash = s.takeFlash(c)
-	layout := layoutPlain
-	if w.loggedIn() {
-		if done, err := s.withChrome(c, status, tpl, &p, w, nil); done {
-			return err
-		}
-		layout = layoutMain
-		p.Menu = s.menu(w, c.Path())
-	}
-	return s.execute(c, status, tpl, p, layout)
+	return s.inLayout(c, status, tpl, &p, nil)
 }
 
 // renderHTML is render for a page whose content is written in Go (by
 // content): the layout around it, or the content alone for htmx.
 func (s *Server) renderHTML(c *fiber.Ctx, status int, title string, content func(*htmlOut)) error {
 	c.Vary("HX-Request")
-	w := whoOf(c)
 	if isHTMX(c) {
 		return s.sendHTML(c, status, content)
 	}
+	p := s.newPage(c, title)
+	return s.inLayout(c, status, "", &p, content)
+}
+
+// newPage is the data every page gets, for the request's user.
+func (s *Server) newPage(c *fiber.Ctx, title string) page {
+	w := whoOf(c)
 	p := page{Title: title, Active: c.Path(), LoggedIn: w.loggedIn(), User: w.user, Org: w.org, CSRF: w.csrfToken(), Demo: s.demo}
 	p.Stale, _ = c.Locals("stale").(*staleNotice)
+	return p
+}
+
+// inLayout answers p's content — the template tpl, or content when it is
+// written in Go — inside the layout: the kept one (chrome.go) when it can,
+// else through the layout template.
+func (s *Server) inLayout(c *fiber.Ctx, status int, tpl tplName, p *page, content func(*htmlOut)) error {
+	w := whoOf(c)
 	p.Flash = s.takeFlash(c)
 	layout := layoutPlain
 	if w.loggedIn() {
-		if done, err := s.withChrome(c, status, "", &p, w, content); done {
+		if done, err := s.withChrome(c, status, tpl, p, w, content); done {
 			return err
 		}
 		layout = layoutMain
 		p.Menu = s.menu(w, c.Path())
 	}
+	if content == nil {
+		return s.execute(c, status, tpl, *p, layout)
+	}
 	var out htmlOut
 	content(&out)
 	p.Content = out.html()
-	return s.write(c, status, layout, p)
+	return s.write(c, status, layout, *p)
 }
 
 // sendHTML answers markup written in Go (by content) without a layout.
