@@ -369,14 +369,16 @@ func addCountsTx(tx *bolt.Tx, delta map[string]int64) error {
 	}
 	slices.Sort(keys)
 	cnt := tx.Bucket(bCertCount)
+	heldChanged := false // a scope's first or last certificate of an occupation
 	for _, k := range keys {
 		old := int64(btoi(cnt.Get([]byte(k))))
 		v := old + delta[k]
 		if v < 0 {
 			return fmt.Errorf("certificate counter %q would go below zero", k)
 		}
-		if (old == 0 || v == 0) && k[0] == ixOcc {
-			heldOccupationsChangedTx(tx) // a scope's first or last certificate of an occupation
+		if (old == 0 || v == 0) && k[0] == ixOcc && !heldChanged {
+			heldChanged = true
+			heldOccupationsChangedTx(tx)
 		}
 		if v == 0 {
 			if err := cnt.Delete([]byte(k)); err != nil {

@@ -11,9 +11,10 @@ import (
 	"certreg/store"
 )
 
-// The occupations a unit's list offers are kept between requests, and the
-// kept list follows each change: a certificate of an occupation the unit
-// did not hold, its scope widened and narrowed, an occupation renamed.
+// The occupations a unit's list offers follow each change — a certificate
+// of an occupation the unit did not hold, its scope widened and narrowed,
+// an occupation renamed — and each change moves the generation a caller
+// keeps the list under (the library's filter form does).
 func TestCertOccupationsFollowEveryChange(t *testing.T) {
 	w := fixture.Demo(t)
 	unit, dept, prov := w.Org(t, "demo-unit"), w.Org(t, "demo-dept"), w.Org(t, "demo-province")
@@ -47,7 +48,16 @@ func TestCertOccupationsFollowEveryChange(t *testing.T) {
 	if len(outside) < 2 {
 		t.Fatal("fewer than two occupations outside the unit's scope")
 	}
-	before := names() // kept now
+	before := names()
+	gen := w.Store.CertOccupationsGeneration()
+	moved := func(what string) {
+		t.Helper()
+		g := w.Store.CertOccupationsGeneration()
+		if g == gen {
+			t.Errorf("%s: the generation did not move", what)
+		}
+		gen = g
+	}
 
 	// A certificate of the first: the unit's list offers it.
 	err = w.Store.BulkLoadCertificates(1, func(int) store.Certificate {
@@ -60,6 +70,7 @@ func TestCertOccupationsFollowEveryChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	moved("a certificate of a new occupation")
 	if !offers(outside[0].Code) || len(names()) != len(before)+1 {
 		t.Fatalf("after a certificate of %s: %v", outside[0].Code, names())
 	}
@@ -72,12 +83,14 @@ func TestCertOccupationsFollowEveryChange(t *testing.T) {
 	if _, err := w.Store.SetScope(w.Actor(t, "demo-dept"), unit.ID, wide); err != nil {
 		t.Fatal(err)
 	}
+	moved("the scope widened")
 	if !offers(outside[1].Code) {
 		t.Errorf("scope widened by %s: not offered", outside[1].Code)
 	}
 	if _, err := w.Store.SetScope(w.Actor(t, "demo-dept"), unit.ID, unit.Scope); err != nil {
 		t.Fatal(err)
 	}
+	moved("the scope narrowed")
 	if offers(outside[1].Code) {
 		t.Errorf("scope narrowed again: %s still offered", outside[1].Code)
 	}
@@ -91,6 +104,7 @@ func TestCertOccupationsFollowEveryChange(t *testing.T) {
 	if _, err := w.Store.UpdateOccupation(w.Actor(t, "demo-province"), o); err != nil {
 		t.Fatal(err)
 	}
+	moved("an occupation renamed")
 	if !slices.Contains(names(), fmt.Sprintf("%s 改名后的工种", outside[0].Code)) {
 		t.Errorf("after the rename: %v", names())
 	}

@@ -56,12 +56,11 @@ type catalogSnapshot struct {
 }
 
 type memCache struct {
-	users    userCache
-	formats  formatNameCache
-	heldOccs heldOccCache
-	mu       sync.Mutex
-	orgs     atomic.Pointer[orgSnapshot]
-	catalog  atomic.Pointer[catalogSnapshot]
+	users   userCache
+	formats formatNameCache
+	mu      sync.Mutex
+	orgs    atomic.Pointer[orgSnapshot]
+	catalog atomic.Pointer[catalogSnapshot]
 }
 
 func (s *Store) orgSnap() (*orgSnapshot, error) {
