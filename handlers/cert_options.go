@@ -12,9 +12,11 @@ import (
 	"certreg/store"
 )
 
-// The library's filter form offers every occupation of the caller's scope: a
-// few dozen <option>s that change only when the catalogue does. They are
-// rendered once per list and kept, and the whole form once per (viewer,
+// The library's filter form offers the occupations of the caller's scope
+// and its certificates: a few dozen <option>s that change only when the
+// catalogue, an organisation or the occupations a scope holds do
+// (store.CertOccupationsGeneration). They are rendered once per list and
+// kept, and the whole form once per (viewer,
 // lists, query); a request only marks its selected options. The
 // organisations are not in the form: a province has thousands, so the
 // 发证机构 picker asks for them as the clerk types (cert_orgs.go), from a
